@@ -1,0 +1,120 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import cookie from '@fastify/cookie'
+import { credentialBroker, gitGateway } from '@takehome/broker'
+import type { Config, Services } from '@takehome/core'
+import Fastify, { type FastifyReply } from 'fastify'
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { Logger } from 'pino'
+import { z } from 'zod'
+import auth from './plugins/app/auth.ts'
+import errorHandler from './plugins/app/error-handler.ts'
+import rateLimit from './plugins/external/rate-limit.ts'
+import swagger from './plugins/external/swagger.ts'
+import adminRoutes from './routes/admin/index.ts'
+import authRoutes from './routes/auth.ts'
+import healthRoutes from './routes/health.ts'
+import startRoutes from './routes/start.ts'
+
+export interface RateLimit {
+  max: number
+  timeWindow: number
+}
+
+export interface AppOptions {
+  services: Services
+  config: Pick<Config, 'publicUrl' | 'appBaseUrl' | 'secureCookies' | 'sessionSecret' | 'trustProxy'>
+  logger: Logger
+  /** Where the local git host keeps candidate repositories, served at /r/<slug>.git. */
+  gitProjectRoot: string
+  rateLimits?: Partial<typeof DEFAULT_RATE_LIMITS>
+  /** Serves every path that is not ours (the web app, in the embedded default). */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+}
+
+// zod's default for a missing field is "Invalid input: expected string, received undefined".
+z.config({ customError: (issue) => (issue.input === undefined ? 'is required' : undefined) })
+
+const OWN_PATHS = /^\/(api|docs|git|r)(\/|$)|^\/(healthz|readyz|metrics)$/
+
+export const DEFAULT_RATE_LIMITS = {
+  auth: { max: 10, timeWindow: 60_000 },
+  start: { max: 60, timeWindow: 60_000 },
+  credential: { max: 120, timeWindow: 60_000 },
+  // One clone or push is 2-3 requests; a classroom behind one NAT address makes many.
+  git: { max: 3_000, timeWindow: 60_000 },
+}
+
+/** Registers plugins and routes only; the composition root (server.ts) builds what it needs. */
+export async function buildApp(opts: AppOptions) {
+  const { services, config } = opts
+  const rateLimits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits }
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+    // Idle sockets close after 5 minutes: mirroring a large seed can be silent that long.
+    connectionTimeout: 5 * 60_000,
+    // Receiving a request may take long (a big push on a slow link); headers still must
+    // arrive within Node's headersTimeout, which is what stops slow-header attacks.
+    requestTimeout: 60 * 60_000,
+    routerOptions: { maxParamLength: 200 },
+    // Errors Fastify raises before routing (a malformed or over-long URL) skip the error
+    // handler; answer them in our shape too, without echoing the URL back.
+    frameworkErrors: (err, request, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      const status: number = tooLong ? 414 : 400
+      void (reply as unknown as FastifyReply)
+        .status(status)
+        .header('x-request-id', request.id)
+        .send({
+          error: {
+            code: tooLong ? 'url_too_long' : 'bad_url',
+            message: tooLong ? 'a part of the URL is too long' : 'the URL is malformed',
+            request_id: request.id,
+          },
+        })
+    },
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  // An empty body with a JSON content type (some clients always send one) means no body.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
+  )
+
+  await app.register(errorHandler)
+  await app.register(swagger, { publicUrl: config.publicUrl })
+  await app.register(rateLimit)
+  await app.register(cookie, { secret: config.sessionSecret })
+  await app.register(auth, { services, trustedOrigins: [config.publicUrl, config.appBaseUrl] })
+
+  await app.register(healthRoutes, { services })
+  await app.register(authRoutes, { services, config, rateLimit: rateLimits.auth })
+  await app.register(startRoutes, { services, rateLimit: rateLimits.start })
+  await app.register(adminRoutes, { services })
+  await app.register(credentialBroker, { services, rateLimit: rateLimits.credential })
+  await app.register(gitGateway, { services, projectRoot: opts.gitProjectRoot, rateLimit: rateLimits.git })
+
+  app.setNotFoundHandler(async (request, reply) => {
+    if (opts.fallback && !OWN_PATHS.test(request.url.split('?')[0]!)) {
+      reply.hijack()
+      return opts.fallback(request.raw, reply.raw)
+    }
+    return reply.status(404).send({
+      error: { code: 'route_not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, request_id: request.id },
+    })
+  })
+
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,37 @@
+import { pino, type DestinationStream, type LoggerOptions } from 'pino'
+import { TOKEN_PATTERN } from '@takehome/core'
+
+/** Tokens travel in paths (`/api/start/thi_…`) and query strings (`?token=`): neither reaches a log. */
+export function redactUrl(url: string): string {
+  return url.replace(TOKEN_PATTERN, (t) => `${t.slice(0, 4)}[redacted]`).replace(/([?&](?:token|key|password)=)[^&#]*/gi, '$1[redacted]')
+}
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+        '*.password',
+        '*.token',
+        '*.key',
+        '*.secret',
+      ],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req: (req: { method: string; url: string; id: string; ip?: string }) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+        request_id: req.id,
+        remote: req.ip,
+      }),
+      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+    },
+  }
+}
+
+export const createLogger = (level: string, destination?: DestinationStream) =>
+  destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level))

@@ -1,0 +1,56 @@
+import { type Actor, AppError, type Services } from '@takehome/core'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+
+export const SESSION_COOKIE = 'takehome_session'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null
+  }
+  interface FastifyInstance {
+    authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * Resolves the admin actor from `Authorization: Bearer thk_…` or the session cookie.
+ * Cookie-authenticated writes must come from one of our own origins: SameSite=Lax
+ * already stops most cross-site posts, the Origin check stops the rest.
+ */
+export default fp(
+  async function auth(app: FastifyInstance, opts: { services: Services; trustedOrigins: string[] }) {
+    app.decorateRequest('actor', null)
+    const trusted = new Set(opts.trustedOrigins.map((u) => new URL(u).origin))
+
+    app.decorate('authenticate', async (request: FastifyRequest) => {
+      const header = request.headers.authorization
+      if (header !== undefined) {
+        // Auth schemes are case-insensitive (RFC 9110), and clients differ in spacing.
+        const token = /^bearer\s+(\S+)\s*$/i.exec(header)?.[1]
+        const actor = token ? await opts.services.accounts.actorForApiKey(token) : undefined
+        if (!actor) throw new AppError(401, 'invalid_api_key', 'the API key is not valid or has been revoked')
+        request.actor = actor
+        return
+      }
+      const cookie = request.cookies[SESSION_COOKIE]
+      const unsigned = cookie ? request.unsignCookie(cookie) : undefined
+      const actor = unsigned?.valid && unsigned.value ? await opts.services.accounts.actorForSession(unsigned.value) : undefined
+      if (!actor) throw new AppError(401, 'unauthenticated', 'log in, or send an API key as `Authorization: Bearer thk_…`')
+      const origin = request.headers.origin
+      if (!SAFE_METHODS.has(request.method) && origin !== undefined && !trusted.has(origin)) {
+        throw new AppError(403, 'cross_site_request', 'this request came from another site and was refused')
+      }
+      request.actor = actor
+    })
+  },
+  { name: 'auth', dependencies: ['@fastify/cookie'] },
+)
+
+/** The actor of a route that ran `authenticate`. */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new AppError(401, 'unauthenticated', 'log in first')
+  return request.actor
+}

@@ -1,0 +1,213 @@
+import { formatDuration, type schema } from '@takehome/core'
+import { z } from 'zod'
+
+/**
+ * Response schemas are allow-lists (what is not here is not sent) and the presenters
+ * map rows to them, in the API's snake_case.
+ */
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null)
+const when = z.string().nullable()
+
+export const errorSchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+    request_id: z.string().optional(),
+  }),
+})
+
+export const userSchema = z.object({ id: z.string(), email: z.string(), name: z.string().nullable(), created_at: z.string() })
+export const orgSchema = z.object({ id: z.string(), name: z.string(), created_at: z.string() })
+export const sessionSchema = z.object({ user: userSchema, org: orgSchema, role: z.string() })
+
+export const presentUser = (u: typeof schema.users.$inferSelect) => ({
+  id: u.id,
+  email: u.email,
+  name: u.name,
+  created_at: u.createdAt.toISOString(),
+})
+export const presentOrg = (o: typeof schema.orgs.$inferSelect) => ({ id: o.id, name: o.name, created_at: o.createdAt.toISOString() })
+
+export const apiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  hint: z.string(),
+  created_at: z.string(),
+  last_used_at: when,
+  revoked_at: when,
+})
+export const presentApiKey = (k: typeof schema.apiKeys.$inferSelect) => ({
+  id: k.id,
+  name: k.name,
+  hint: k.hint,
+  created_at: k.createdAt.toISOString(),
+  last_used_at: iso(k.lastUsedAt),
+  revoked_at: iso(k.revokedAt),
+})
+
+export const memberSchema = z.object({ user: userSchema, role: z.string(), joined_at: z.string() })
+
+export const seedSchema = z.object({
+  id: z.string(),
+  source_url: z.string(),
+  default_branch: z.string(),
+  source_default_branch: z.string(),
+  latest_main_sha: z.string().nullable(),
+  synced_at: when,
+  created_at: z.string(),
+})
+export const presentSeed = (s: typeof schema.seeds.$inferSelect) => ({
+  id: s.id,
+  source_url: s.sourceRepoUrl,
+  default_branch: s.defaultBranch,
+  source_default_branch: s.sourceDefaultBranch,
+  latest_main_sha: s.latestMainSha,
+  synced_at: iso(s.syncedAt),
+  created_at: s.createdAt.toISOString(),
+})
+
+export const assessmentSchema = z.object({
+  id: z.string(),
+  seed_id: z.string(),
+  title: z.string(),
+  description: z.string().nullable(),
+  instructions: z.string().nullable(),
+  candidate_email_subject: z.string().nullable(),
+  candidate_email_body: z.string().nullable(),
+  time_to_start: z.string(),
+  time_to_complete: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+})
+export const presentAssessment = (a: typeof schema.assessments.$inferSelect) => ({
+  id: a.id,
+  seed_id: a.seedId,
+  title: a.title,
+  description: a.description,
+  instructions: a.instructions,
+  candidate_email_subject: a.candidateEmailSubject,
+  candidate_email_body: a.candidateEmailBody,
+  time_to_start: formatDuration(a.timeToStartSeconds),
+  time_to_complete: formatDuration(a.timeToCompleteSeconds),
+  created_at: a.createdAt.toISOString(),
+  updated_at: a.updatedAt.toISOString(),
+})
+
+export const invitationSchema = z.object({
+  id: z.string(),
+  assessment_id: z.string(),
+  candidate_email: z.string(),
+  candidate_name: z.string().nullable(),
+  status: z.string(),
+  start_deadline: z.string(),
+  complete_deadline: when,
+  sent_at: z.string(),
+  accepted_at: when,
+  started_at: when,
+  submitted_at: when,
+  expired_at: when,
+  revoked_at: when,
+})
+export const presentInvitation = (i: typeof schema.invitations.$inferSelect) => ({
+  id: i.id,
+  assessment_id: i.assessmentId,
+  candidate_email: i.candidateEmail,
+  candidate_name: i.candidateName,
+  status: i.status,
+  start_deadline: i.startDeadline.toISOString(),
+  complete_deadline: iso(i.completeDeadline),
+  sent_at: i.sentAt.toISOString(),
+  accepted_at: iso(i.acceptedAt),
+  started_at: iso(i.startedAt),
+  submitted_at: iso(i.submittedAt),
+  expired_at: iso(i.expiredAt),
+  revoked_at: iso(i.revokedAt),
+})
+
+const repoSchema = z.object({
+  id: z.string(),
+  slug: z.string(),
+  seed_sha_pinned: z.string(),
+  base_sha: z.string(),
+  final_sha: z.string().nullable(),
+  archived: z.boolean(),
+  created_at: z.string(),
+  archived_at: when,
+})
+export const commentSchema = z.object({
+  id: z.string(),
+  path: z.string().nullable(),
+  line: z.number().nullable(),
+  body: z.string(),
+  created_by: z.string().nullable(),
+  created_at: z.string(),
+})
+export const feedbackSchema = z.object({
+  id: z.string(),
+  summary: z.string().nullable(),
+  rating: z.number().nullable(),
+  created_by: z.string().nullable(),
+  created_at: z.string(),
+})
+export const invitationDetailSchema = invitationSchema.extend({
+  repo: repoSchema.nullable(),
+  comments: z.array(commentSchema),
+  feedback: z.array(feedbackSchema),
+})
+type InvitationDetail = typeof schema.invitations.$inferSelect & {
+  repo: typeof schema.candidateRepos.$inferSelect | null
+  comments: Array<typeof schema.reviewComments.$inferSelect>
+  feedback: Array<typeof schema.reviewFeedback.$inferSelect>
+}
+export const presentInvitationDetail = (d: InvitationDetail) => ({
+  ...presentInvitation(d),
+  repo: d.repo && {
+    id: d.repo.id,
+    slug: d.repo.slug,
+    seed_sha_pinned: d.repo.seedShaPinned,
+    base_sha: d.repo.baseSha,
+    final_sha: d.repo.finalSha,
+    archived: d.repo.archived,
+    created_at: d.repo.createdAt.toISOString(),
+    archived_at: iso(d.repo.archivedAt),
+  },
+  comments: d.comments.map(presentComment),
+  feedback: d.feedback.map(presentFeedback),
+})
+
+export const presentComment = (c: typeof schema.reviewComments.$inferSelect) => ({
+  id: c.id,
+  path: c.path,
+  line: c.line,
+  body: c.body,
+  created_by: c.createdBy,
+  created_at: c.createdAt.toISOString(),
+})
+
+export const presentFeedback = (f: typeof schema.reviewFeedback.$inferSelect) => ({
+  id: f.id,
+  summary: f.summary,
+  rating: f.rating,
+  created_by: f.createdBy,
+  created_at: f.createdAt.toISOString(),
+})
+
+export const mailMessageSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  to: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  html: z.string(),
+  created_at: z.string(),
+})
+export const presentMailMessage = (m: typeof schema.mailboxMessages.$inferSelect) => ({
+  id: m.id,
+  kind: m.kind,
+  to: m.to,
+  subject: m.subject,
+  text: m.text,
+  html: m.html,
+  created_at: m.createdAt.toISOString(),
+})

@@ -1,0 +1,173 @@
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
+import { sql } from 'drizzle-orm'
+import { createTestServices, type TestServicesOptions } from '@takehome/core/testing'
+import type { Test } from 'tap'
+import { type AppOptions, buildApp } from '../src/app.ts'
+import { createLogger } from '../src/logger.ts'
+
+export interface BuildOptions extends TestServicesOptions {
+  rateLimits?: AppOptions['rateLimits']
+  publicUrl?: string
+}
+
+const unlimited = { max: 100_000, timeWindow: 60_000 }
+// Rate limits have their own tests; elsewhere they would only make tests order-dependent.
+const UNLIMITED = { auth: unlimited, start: unlimited, credential: unlimited, git: unlimited }
+
+/** The real app on a fresh database; closed when the test ends. Log lines are kept for inspection. */
+export async function build(t: Test, options: BuildOptions = {}) {
+  const logLines: string[] = []
+  const logger = createLogger(
+    'debug',
+    new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(String(chunk))
+        done()
+      },
+    }),
+  )
+  const publicUrl = options.publicUrl ?? 'http://takehome.test'
+  const ts = await createTestServices({ appBaseUrl: publicUrl, ...options, logger })
+  const app = await buildApp({
+    services: ts.services,
+    logger,
+    gitProjectRoot: ts.gitHost.candidatesRoot,
+    rateLimits: { ...UNLIMITED, ...options.rateLimits },
+    config: {
+      publicUrl,
+      appBaseUrl: publicUrl,
+      secureCookies: publicUrl.startsWith('https:'),
+      sessionSecret: 'test-session-secret-0123456789abcdef0123',
+      trustProxy: false,
+    },
+  })
+  t.teardown(async () => {
+    await app.close()
+    await ts.close()
+  })
+  return { app, logLines, ...ts }
+}
+export type Built = Awaited<ReturnType<typeof build>>
+
+let counter = 0
+
+
+/** Signs up a new owner in a new org; returns headers that authenticate as them. */
+export async function signup(built: Pick<Built, 'app'>, overrides: Partial<Record<'email' | 'password' | 'org_name', string>> = {}) {
+  counter++
+  const body = {
+    email: `owner${counter}-${Date.now()}@example.com`,
+    password: 'correct horse battery',
+    org_name: `Org ${counter}`,
+    ...overrides,
+  }
+  const res = await built.app.inject({ method: 'POST', url: '/api/auth/signup', payload: body })
+  if (res.statusCode !== 201) throw new Error(`signup failed: ${res.statusCode} ${res.body}`)
+  const cookie = res.cookies.find((c) => c.name === 'takehome_session')!
+  const json = res.json() as { user: { id: string; email: string }; org: { id: string } }
+  return { ...json, password: body.password, headers: { cookie: `${cookie.name}=${cookie.value}` } }
+}
+
+/** Adds a member with `role` to the org of `owner` and logs them in. */
+export async function member(built: Pick<Built, 'app'>, owner: { headers: Record<string, string> }, role: string) {
+  counter++
+  const email = `${role}${counter}-${Date.now()}@example.com`
+  const added = await built.app.inject({ method: 'POST', url: '/api/members', headers: owner.headers, payload: { email, role } })
+  if (added.statusCode !== 201) throw new Error(`add member failed: ${added.statusCode} ${added.body}`)
+  const password = (added.json() as { initial_password: string }).initial_password
+  const login = await built.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } })
+  if (login.statusCode !== 200) throw new Error(`member login failed: ${login.statusCode} ${login.body}`)
+  const cookie = login.cookies.find((c) => c.name === 'takehome_session')!
+  return { email, headers: { cookie: `${cookie.name}=${cookie.value}` } }
+}
+
+/** Asserts the DESIGN error shape and returns the error. */
+export function expectError(t: Test, res: { statusCode: number; json(): unknown }, status: number, code?: string) {
+  t.equal(res.statusCode, status, `status ${status}`)
+  const body = res.json() as { error?: { code?: unknown; message?: unknown } }
+  t.type(body.error?.code, 'string', 'error.code is a string')
+  t.type(body.error?.message, 'string', 'error.message is a string')
+  if (code) t.equal(body.error?.code, code, `error.code ${code}`)
+  return body.error as { code: string; message: string; details?: unknown }
+}
+
+/** Row counts of every table, to prove a refused request wrote nothing. */
+export async function rowCounts(built: Pick<Built, 'db'>) {
+  const tables = [
+    'orgs', 'users', 'org_members', 'sessions', 'api_keys', 'seeds', 'assessments', 'invitations',
+    'candidate_repos', 'access_tokens', 'submissions', 'review_comments', 'review_feedback',
+    'email_templates', 'email_events', 'mailbox_messages', 'outbox',
+  ]
+  const counts: Record<string, number> = {}
+  for (const table of tables) {
+    const result = await built.db.execute(sql.raw(`select count(*)::int as n from ${table}`))
+    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ n: number }>
+    counts[table] = rows[0]!.n
+  }
+  return counts
+}
+
+type Headers = Record<string, string>
+
+async function created<T>(res: { statusCode: number; body: string; json(): unknown }, what: string): Promise<T> {
+  if (res.statusCode !== 201) throw new Error(`${what} failed: ${res.statusCode} ${res.body}`)
+  return res.json() as T
+}
+
+/** A seed mirrored from `sourceUrl` (usually a `createSourceRepo()` directory). */
+export function createSeed(built: Pick<Built, 'app'>, headers: Headers, sourceUrl: string) {
+  return built.app
+    .inject({ method: 'POST', url: '/api/seeds', headers, payload: { source_url: sourceUrl } })
+    .then((res) => created<{ id: string; latest_main_sha: string }>(res, 'seed'))
+}
+
+/** An assessment on `seedId`: 3 days to start, 48 hours to complete, unless overridden. */
+export function createAssessment(built: Pick<Built, 'app'>, headers: Headers, seedId: string, overrides: object = {}) {
+  const payload = { seed_id: seedId, title: 'Backend exercise', instructions: 'Build the thing.', time_to_start: 'P3D', time_to_complete: 'PT48H', ...overrides }
+  return built.app
+    .inject({ method: 'POST', url: '/api/assessments', headers, payload })
+    .then((res) => created<{ id: string; title: string }>(res, 'assessment'))
+}
+
+export interface Invited {
+  id: string
+  candidate_email: string
+  start_url: string
+  start_deadline: string
+  /** The start link's token, the last segment of start_url. */
+  token: string
+}
+
+export async function invite(built: Pick<Built, 'app'>, headers: Headers, assessmentId: string, candidates: Array<{ email: string; name?: string }>) {
+  const res = await built.app.inject({ method: 'POST', url: '/api/invitations', headers, payload: { assessment_id: assessmentId, candidates } })
+  const { invitations } = await created<{ invitations: Array<Omit<Invited, 'token'>> }>(res, 'invitation')
+  return invitations.map((i) => ({ ...i, token: i.start_url.split('/start/')[1]! }))
+}
+
+/** The app listening on a loopback port, with PUBLIC_URL set to it, for real git clients. */
+export async function serve(t: Test, options: BuildOptions = {}) {
+  const probe = createServer().listen(0, '127.0.0.1')
+  await once(probe, 'listening')
+  const { port } = probe.address() as AddressInfo
+  await new Promise((resolve) => probe.close(resolve))
+  const base = `http://127.0.0.1:${port}`
+  const built = await build(t, { ...options, publicUrl: base })
+  const requests: string[] = []
+  built.app.addHook('onRequest', async (request) => {
+    requests.push(`${request.method} ${request.url.split('?')[0]}`)
+  })
+  await built.app.listen({ port, host: '127.0.0.1' })
+  return { ...built, base, requests }
+}
+
+/** An owner, a seed from `sourceDir`, an assessment on it and invitations for `emails`. */
+export async function invited(built: Pick<Built, 'app'>, sourceDir: string, emails: string[], overrides: object = {}) {
+  const owner = await signup(built)
+  const seed = await createSeed(built, owner.headers, sourceDir)
+  const assessment = await createAssessment(built, owner.headers, seed.id, overrides)
+  const invitations = await invite(built, owner.headers, assessment.id, emails.map((email) => ({ email })))
+  return { owner, seed, assessment, invitations }
+}

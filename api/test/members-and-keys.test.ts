@@ -1,0 +1,468 @@
+import { schema } from '@takehome/core'
+import { eq, sql } from 'drizzle-orm'
+import t from 'tap'
+import { type Built, build, expectError, member, rowCounts, signup } from './helper.ts'
+
+type Headers = Record<string, string>
+interface ApiKeyBody {
+  id: string
+  name: string
+  hint: string
+  created_at: string
+  last_used_at: string | null
+  revoked_at: string | null
+}
+interface MemberBody {
+  user: { id: string; email: string; name: string | null; created_at: string }
+  role: string
+  joined_at: string
+}
+
+const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000'
+const KEY = /^thk_[0-9A-Za-z]{49}$/
+
+async function createKey(built: Built, headers: Headers, name = 'CI') {
+  const res = await built.app.inject({ method: 'POST', url: '/api/api-keys', headers, payload: { name } })
+  if (res.statusCode !== 201) throw new Error(`api key create failed: ${res.statusCode} ${res.body}`)
+  return res.json() as ApiKeyBody & { key: string }
+}
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
+
+async function members(built: Built, headers: Headers) {
+  const res = await built.app.inject({ method: 'GET', url: '/api/members', headers })
+  if (res.statusCode !== 200) throw new Error(`members failed: ${res.statusCode} ${res.body}`)
+  return (res.json() as { members: MemberBody[] }).members
+}
+
+async function userIdOf(built: Built, headers: Headers, email: string) {
+  const found = (await members(built, headers)).find((m) => m.user.email === email)
+  if (!found) throw new Error(`${email} is not a member`)
+  return found.user.id
+}
+
+/** Every api_keys row as text, to search for a secret. */
+async function apiKeyRowsText(built: Built) {
+  const result = await built.db.execute(sql`select k::text as row from api_keys k`)
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ row: string }>
+  return rows.map((r) => r.row)
+}
+
+t.test('an API key is shown once, stored hashed, and authenticates as its creator', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const res = await built.app.inject({ method: 'POST', url: '/api/api-keys', headers: owner.headers, payload: { name: ' CI ' } })
+  t.equal(res.statusCode, 201)
+  const created = res.json() as ApiKeyBody & { key: string }
+  t.match(created.key, KEY)
+  t.same(Object.keys(created).sort(), ['created_at', 'hint', 'id', 'key', 'last_used_at', 'name', 'revoked_at'])
+  t.match(created, { name: 'CI', last_used_at: null, revoked_at: null })
+  t.equal(created.hint, `${created.key.slice(0, 8)}…${created.key.slice(-4)}`)
+
+  const list = await built.app.inject({ method: 'GET', url: '/api/api-keys', headers: owner.headers })
+  t.equal(list.statusCode, 200)
+  t.notOk(list.body.includes(created.key), 'the list never shows the key')
+  t.notOk(list.body.includes(created.key.slice(4, 40)), 'nor a large part of it')
+  const { key: _key, ...withoutKey } = created
+  t.same(list.json(), { api_keys: [withoutKey] })
+
+  const rows = await apiKeyRowsText(built)
+  t.equal(rows.length, 1)
+  t.notOk(rows.some((row) => row.includes(created.key)), 'no api_keys row contains the key')
+  t.notOk(rows.some((row) => row.includes(created.key.slice(4, 47))), 'nor its random part')
+  const [stored] = await built.db.select().from(schema.apiKeys).where(eq(schema.apiKeys.id, created.id))
+  t.match(stored?.keyHash, /^[0-9a-f]{64}$/, 'an HMAC-SHA256 in hex')
+  const audit = await built.db.select().from(schema.auditEvents)
+  t.notOk(JSON.stringify(audit).includes(created.key), 'not in the audit trail')
+
+  built.clock.advance(120_000)
+  const seeds = await built.app.inject({ method: 'GET', url: '/api/seeds', headers: bearer(created.key) })
+  t.equal(seeds.statusCode, 200)
+  t.same(seeds.json(), { seeds: [] })
+  for (const authorization of [`bearer ${created.key}`, `BEARER  ${created.key} `]) {
+    const res = await built.app.inject({ method: 'GET', url: '/api/seeds', headers: { authorization } })
+    t.equal(res.statusCode, 200, `scheme and spacing are not significant: ${JSON.stringify(authorization.replace(created.key, 'thk_…'))}`)
+  }
+  const write = await built.app.inject({
+    method: 'POST',
+    url: '/api/api-keys',
+    headers: { ...bearer(created.key), origin: 'https://elsewhere.example' },
+    payload: { name: 'made by a key' },
+  })
+  t.equal(write.statusCode, 201, 'a key writes with the role of its creator, from anywhere')
+  const made = await built.db.select().from(schema.auditEvents).where(eq(schema.auditEvents.target, write.json().id))
+  t.equal(made[0]?.actor, `api_key:${created.id}`, 'audited as the key')
+
+  const after = await built.app.inject({ method: 'GET', url: '/api/api-keys', headers: owner.headers })
+  const used = (after.json() as { api_keys: ApiKeyBody[] }).api_keys.find((k) => k.id === created.id)
+  t.equal(used?.last_used_at, built.clock.now().toISOString(), 'last use is recorded')
+  t.notOk(built.logLines.join('').includes(created.key), 'the key is never logged')
+})
+
+t.test('a revoked key is refused', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const created = await createKey(built, owner.headers)
+  const kept = await createKey(built, owner.headers, 'kept')
+  const res = await built.app.inject({ method: 'DELETE', url: `/api/api-keys/${created.id}`, headers: owner.headers })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().id, created.id)
+  t.equal(res.json().revoked_at, built.clock.now().toISOString())
+
+  const refused = await built.app.inject({ method: 'GET', url: '/api/seeds', headers: bearer(created.key) })
+  expectError(t, refused, 401, 'invalid_api_key')
+  const again = await built.app.inject({ method: 'DELETE', url: `/api/api-keys/${created.id}`, headers: owner.headers })
+  expectError(t, again, 404, 'api_key_not_found')
+  const other = await built.app.inject({ method: 'GET', url: '/api/seeds', headers: bearer(kept.key) })
+  t.equal(other.statusCode, 200, 'other keys keep working')
+  const list = await built.app.inject({ method: 'GET', url: '/api/api-keys', headers: owner.headers })
+  t.same(
+    (list.json() as { api_keys: ApiKeyBody[] }).api_keys.map((k) => [k.name, k.revoked_at !== null]),
+    [
+      ['CI', true],
+      ['kept', false],
+    ],
+  )
+})
+
+t.test('garbage, tampered and wrongly-schemed credentials are refused with 401', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const { key } = await createKey(built, owner.headers)
+  const last = key.at(-1)!
+  const flipped = `${key.slice(0, -1)}${last === 'a' ? 'b' : 'a'}`
+  const invitationShaped = `thi_${key.slice(4)}`
+  const cases: Array<[string, string]> = [
+    ['garbage bearer', 'Bearer garbage'],
+    ['bad checksum', `Bearer ${flipped}`],
+    ['another kind of token', `Bearer ${invitationShaped}`],
+    ['key without a scheme', key],
+    ['Basic scheme', `Basic ${Buffer.from(`user:${key}`).toString('base64')}`],
+    ['Token scheme', `Token ${key}`],
+    ['empty bearer', 'Bearer '],
+    ['empty header', ''],
+  ]
+  for (const [name, authorization] of cases) {
+    const res = await built.app.inject({ method: 'GET', url: '/api/seeds', headers: { authorization } })
+    t.test(name, async (t) => void expectError(t, res, 401, 'invalid_api_key'))
+  }
+  // A bad Authorization header is not rescued by a good session cookie.
+  const both = await built.app.inject({
+    method: 'GET',
+    url: '/api/seeds',
+    headers: { ...owner.headers, authorization: `Bearer ${flipped}` },
+  })
+  expectError(t, both, 401, 'invalid_api_key')
+  expectError(t, await built.app.inject({ method: 'GET', url: '/api/api-keys' }), 401, 'unauthenticated')
+})
+
+t.test('only owners and admins manage keys; bad input is refused', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const admin = await member(built, owner, 'admin')
+  const viewer = await member(built, owner, 'viewer')
+  const reviewer = await member(built, owner, 'reviewer')
+  const ownerKey = await createKey(built, owner.headers)
+  const adminKey = await createKey(built, admin.headers, 'admin key')
+  t.match(adminKey.key, KEY)
+  const before = await rowCounts(built)
+
+  for (const [role, who] of [['viewer', viewer], ['reviewer', reviewer]] as const) {
+    await t.test(role, async (t) => {
+      const create = await built.app.inject({ method: 'POST', url: '/api/api-keys', headers: who.headers, payload: { name: 'x' } })
+      expectError(t, create, 403, 'forbidden')
+      expectError(t, await built.app.inject({ method: 'GET', url: '/api/api-keys', headers: who.headers }), 403, 'forbidden')
+      const revoke = await built.app.inject({ method: 'DELETE', url: `/api/api-keys/${ownerKey.id}`, headers: who.headers })
+      expectError(t, revoke, 403, 'forbidden')
+    })
+  }
+  for (const [name, payload] of [
+    ['missing name', {}],
+    ['blank name', { name: '  ' }],
+    ['name too long', { name: 'x'.repeat(101) }],
+    ['name a number', { name: 5 }],
+  ] as const) {
+    const res = await built.app.inject({ method: 'POST', url: '/api/api-keys', headers: owner.headers, payload })
+    await t.test(name, async (t) => t.match(expectError(t, res, 400, 'validation_failed').message, /name/))
+  }
+  const badId = await built.app.inject({ method: 'DELETE', url: '/api/api-keys/nope', headers: owner.headers })
+  expectError(t, badId, 400, 'validation_failed')
+  const unknown = await built.app.inject({ method: 'DELETE', url: `/api/api-keys/${UNKNOWN_ID}`, headers: owner.headers })
+  expectError(t, unknown, 404, 'api_key_not_found')
+  t.same(await rowCounts(built), before, 'nothing was written')
+})
+
+t.test("another org's key cannot be listed or revoked", async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const stranger = await signup(built)
+  const created = await createKey(built, owner.headers)
+  const before = await rowCounts(built)
+  const res = await built.app.inject({ method: 'DELETE', url: `/api/api-keys/${created.id}`, headers: stranger.headers })
+  expectError(t, res, 404, 'api_key_not_found')
+  const list = await built.app.inject({ method: 'GET', url: '/api/api-keys', headers: stranger.headers })
+  t.same(list.json(), { api_keys: [] })
+  t.same(await rowCounts(built), before, 'nothing was written')
+  const [row] = await built.db.select().from(schema.apiKeys).where(eq(schema.apiKeys.id, created.id))
+  t.equal(row?.revokedAt, null, 'the key is not revoked')
+  const still = await built.app.inject({ method: 'GET', url: '/api/seeds', headers: bearer(created.key) })
+  t.equal(still.statusCode, 200, 'and still works')
+})
+
+t.test("a key acts with its creator's current role", async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const admin = await member(built, owner, 'admin')
+  const { key } = await createKey(built, admin.headers)
+  const adminId = await userIdOf(built, owner.headers, admin.email)
+  const asAdmin = await built.app.inject({ method: 'POST', url: '/api/api-keys', headers: bearer(key), payload: { name: 'second' } })
+  t.equal(asAdmin.statusCode, 201, 'an admin key can create keys')
+
+  const demote = await built.app.inject({
+    method: 'PATCH',
+    url: `/api/members/${adminId}`,
+    headers: owner.headers,
+    payload: { role: 'viewer' },
+  })
+  t.equal(demote.statusCode, 200)
+  t.same(demote.json(), { user_id: adminId, role: 'viewer' })
+  const before = await rowCounts(built)
+
+  const read = await built.app.inject({ method: 'GET', url: '/api/seeds', headers: bearer(key) })
+  t.equal(read.statusCode, 200, 'a viewer reads')
+  const newKey = await built.app.inject({ method: 'POST', url: '/api/api-keys', headers: bearer(key), payload: { name: 'x' } })
+  expectError(t, newKey, 403, 'forbidden')
+  const seed = await built.app.inject({
+    method: 'POST',
+    url: '/api/seeds',
+    headers: bearer(key),
+    payload: { source_url: '/nonexistent' },
+  })
+  t.match(expectError(t, seed, 403, 'forbidden').message, /you are viewer/)
+  t.same(await rowCounts(built), before, 'nothing was written')
+})
+
+t.test('members: list, add, refuse duplicates', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built, { email: 'owner@example.com' })
+  const viewer = await member(built, owner, 'viewer')
+
+  const added = await built.app.inject({
+    method: 'POST',
+    url: '/api/members',
+    headers: owner.headers,
+    payload: { email: 'Rita@Example.com', name: 'Rita', role: 'reviewer' },
+  })
+  t.equal(added.statusCode, 201)
+  const body = added.json()
+  t.match(body, { user: { email: 'Rita@Example.com', name: 'Rita' }, role: 'reviewer' })
+  t.type(body.initial_password, 'string')
+  t.ok(body.initial_password.length >= 12, 'a long initial password')
+  const login = await built.app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { email: 'rita@example.com', password: body.initial_password },
+  })
+  t.equal(login.statusCode, 200, 'the initial password works')
+  t.equal(login.json().role, 'reviewer')
+
+  const list = await members(built, viewer.headers)
+  t.same(
+    list.map((m) => [m.user.email, m.role]),
+    [
+      ['owner@example.com', 'owner'],
+      [viewer.email, 'viewer'],
+      ['Rita@Example.com', 'reviewer'],
+    ],
+    'every member can see who is in the org, oldest first',
+  )
+  t.notOk(JSON.stringify(list).includes('password'), 'no password (hash) in the list')
+
+  // Someone with an account elsewhere keeps their password and gets none.
+  const outsider = await signup(built, { email: 'outsider@example.com' })
+  const joined = await built.app.inject({
+    method: 'POST',
+    url: '/api/members',
+    headers: owner.headers,
+    payload: { email: 'outsider@example.com', role: 'admin' },
+  })
+  t.equal(joined.statusCode, 201)
+  t.equal(joined.json().user.id, outsider.user.id)
+  t.notOk('initial_password' in joined.json(), 'an existing account gets no new password')
+
+  const before = await rowCounts(built)
+  for (const email of ['rita@example.com', 'OWNER@example.com', viewer.email]) {
+    const res = await built.app.inject({
+      method: 'POST',
+      url: '/api/members',
+      headers: owner.headers,
+      payload: { email, role: 'viewer' },
+    })
+    await t.test(`again: ${email}`, async (t) => void expectError(t, res, 409, 'already_a_member'))
+  }
+  for (const [name, payload] of [
+    ['bad email', { email: 'nope', role: 'viewer' }],
+    ['bad role', { email: 'x@example.com', role: 'superuser' }],
+    ['missing role', { email: 'x@example.com' }],
+  ] as const) {
+    const res = await built.app.inject({ method: 'POST', url: '/api/members', headers: owner.headers, payload })
+    await t.test(name, async (t) => void expectError(t, res, 400, 'validation_failed'))
+  }
+  t.same(await rowCounts(built), before, 'nothing was written')
+})
+
+t.test('who may add and change members', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const admin = await member(built, owner, 'admin')
+  const viewer = await member(built, owner, 'viewer')
+  const reviewer = await member(built, owner, 'reviewer')
+  const viewerId = await userIdOf(built, owner.headers, viewer.email)
+  const stranger = await signup(built)
+  const before = await rowCounts(built)
+
+  const ownerByAdmin = await built.app.inject({
+    method: 'POST',
+    url: '/api/members',
+    headers: admin.headers,
+    payload: { email: 'boss@example.com', role: 'owner' },
+  })
+  expectError(t, ownerByAdmin, 403, 'forbidden')
+  for (const who of [viewer, reviewer]) {
+    const res = await built.app.inject({
+      method: 'POST',
+      url: '/api/members',
+      headers: who.headers,
+      payload: { email: 'someone@example.com', role: 'viewer' },
+    })
+    expectError(t, res, 403, 'forbidden')
+  }
+  for (const who of [admin, viewer]) {
+    const res = await built.app.inject({
+      method: 'PATCH',
+      url: `/api/members/${viewerId}`,
+      headers: who.headers,
+      payload: { role: 'admin' },
+    })
+    expectError(t, res, 403, 'forbidden')
+  }
+  const unknown = await built.app.inject({
+    method: 'PATCH',
+    url: `/api/members/${UNKNOWN_ID}`,
+    headers: owner.headers,
+    payload: { role: 'admin' },
+  })
+  expectError(t, unknown, 404, 'member_not_found')
+  const strangerByOwner = await built.app.inject({
+    method: 'PATCH',
+    url: `/api/members/${stranger.user.id}`,
+    headers: owner.headers,
+    payload: { role: 'viewer' },
+  })
+  expectError(t, strangerByOwner, 404, 'member_not_found')
+  const badRole = await built.app.inject({
+    method: 'PATCH',
+    url: `/api/members/${viewerId}`,
+    headers: owner.headers,
+    payload: { role: 'root' },
+  })
+  expectError(t, badRole, 400, 'validation_failed')
+  const badId = await built.app.inject({
+    method: 'PATCH',
+    url: '/api/members/nope',
+    headers: owner.headers,
+    payload: { role: 'admin' },
+  })
+  expectError(t, badId, 400, 'validation_failed')
+  t.same(await rowCounts(built), before, 'nothing was written')
+  t.same(
+    (await members(built, owner.headers)).map((m) => m.role),
+    ['owner', 'admin', 'viewer', 'reviewer'],
+    'no role changed',
+  )
+
+  const ownerAddsOwner = await built.app.inject({
+    method: 'POST',
+    url: '/api/members',
+    headers: owner.headers,
+    payload: { email: 'co-owner@example.com', role: 'owner' },
+  })
+  t.equal(ownerAddsOwner.statusCode, 201, 'an owner may add an owner')
+  t.equal(ownerAddsOwner.json().role, 'owner')
+})
+
+t.test('the last owner cannot step down; with a second owner they can', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const before = await rowCounts(built)
+  for (const role of ['admin', 'viewer'] as const) {
+    const res = await built.app.inject({
+      method: 'PATCH',
+      url: `/api/members/${owner.user.id}`,
+      headers: owner.headers,
+      payload: { role },
+    })
+    expectError(t, res, 409, 'last_owner')
+  }
+  t.same(await rowCounts(built), before, 'nothing was written')
+  t.same(
+    (await members(built, owner.headers)).map((m) => m.role),
+    ['owner'],
+    'still the owner',
+  )
+  const same = await built.app.inject({
+    method: 'PATCH',
+    url: `/api/members/${owner.user.id}`,
+    headers: owner.headers,
+    payload: { role: 'owner' },
+  })
+  t.equal(same.statusCode, 200, 'staying owner is fine')
+
+  const second = await member(built, owner, 'owner')
+  const stepDown = await built.app.inject({
+    method: 'PATCH',
+    url: `/api/members/${owner.user.id}`,
+    headers: owner.headers,
+    payload: { role: 'admin' },
+  })
+  t.equal(stepDown.statusCode, 200)
+  t.same(stepDown.json(), { user_id: owner.user.id, role: 'admin' })
+  const secondId = await userIdOf(built, second.headers, second.email)
+  const last = await built.app.inject({
+    method: 'PATCH',
+    url: `/api/members/${secondId}`,
+    headers: second.headers,
+    payload: { role: 'viewer' },
+  })
+  expectError(t, last, 409, 'last_owner')
+})
+
+t.test('two owners stepping down at once leave one owner', async (t) => {
+  const built = await build(t)
+  // Several orgs at once, so the two requests of a pair really overlap in the database.
+  const pairs = await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      const first = await signup(built)
+      const second = await member(built, first, 'owner')
+      return { first, second, secondId: await userIdOf(built, first.headers, second.email) }
+    }),
+  )
+  const results = await Promise.all(
+    pairs.map(({ first, second, secondId }) =>
+      Promise.all([
+        built.app.inject({
+          method: 'PATCH',
+          url: `/api/members/${first.user.id}`,
+          headers: first.headers,
+          payload: { role: 'admin' },
+        }),
+        built.app.inject({ method: 'PATCH', url: `/api/members/${secondId}`, headers: second.headers, payload: { role: 'admin' } }),
+      ]),
+    ),
+  )
+  for (const [i, { first }] of pairs.entries()) {
+    t.same(results[i]!.map((r) => r.statusCode).sort(), [200, 409], `org ${i}: one step-down wins`)
+    const owners = await built.db.select().from(schema.orgMembers).where(eq(schema.orgMembers.orgId, first.org.id))
+    t.equal(owners.filter((m) => m.role === 'owner').length, 1, `org ${i}: exactly one owner is left`)
+  }
+})

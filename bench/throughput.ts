@@ -1,0 +1,102 @@
+import autocannon from 'autocannon'
+import Fastify from 'fastify'
+import type { BenchApp, StartedCandidate } from './app.ts'
+import { fmtInt, fmtRatio, table, verdict } from './stats.ts'
+
+/** autocannon's latency histogram counts whole milliseconds. */
+const fmtLatency = (ms: number) => (ms < 1 ? '<1' : String(Math.round(ms)))
+
+export const THROUGHPUT = { connections: 20, durationS: 10, warmupS: 2, target: 0.5 }
+
+interface Run {
+  label: string
+  reqPerSec: number
+  /** Standard deviation of the per-second request counts. */
+  stddev: number
+  p50: number
+  p99: number
+  requests: number
+  non2xx: number
+  errors: number
+}
+
+/**
+ * autocannon in a worker thread of this process (so the load generator does not share the
+ * servers' event loop), same settings for both targets.
+ */
+async function cannon(label: string, url: string, durationS: number): Promise<Run> {
+  const r = await autocannon({ url, connections: THROUGHPUT.connections, duration: durationS, workers: 1 })
+  return {
+    label,
+    reqPerSec: r.requests.average,
+    stddev: r.requests.stddev,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  }
+}
+
+/** (a) GET /git/credential with a real access token vs a bare Fastify route. */
+export async function benchThroughput(bench: BenchApp, candidate: StartedCandidate, progress: (s: string) => void) {
+  const bare = Fastify()
+  bare.get('/', async () => 'username=takehome\npassword=constant\n')
+  await bare.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = bare.server.address() as { port: number }
+  const bareUrl = `http://127.0.0.1:${port}/`
+  const path = `/git/credential?token=${candidate.accessToken}`
+  const brokerUrl = `${bench.base}${path}`
+  // Diagnostic: the same app and services at LOG_LEVEL=warn, without Fastify's two
+  // per-request info lines.
+  const quiet = await bench.twinWithLogLevel('warn')
+  const quietUrl = `${quiet.base}${path}`
+
+  try {
+    const check = await fetch(brokerUrl)
+    const body = await check.text()
+    if (check.status !== 200 || !body.startsWith('username=')) throw new Error(`the broker refused the token: ${check.status} ${body}`)
+
+    progress(`(a) warm-up ${THROUGHPUT.warmupS} s each`)
+    await cannon('warm-up bare', bareUrl, THROUGHPUT.warmupS)
+    await cannon('warm-up broker', brokerUrl, THROUGHPUT.warmupS)
+    await cannon('warm-up broker, warn', quietUrl, THROUGHPUT.warmupS)
+    progress(`(a) bare Fastify, ${THROUGHPUT.durationS} s`)
+    const bareRun = await cannon('bare Fastify route (constant string)', bareUrl, THROUGHPUT.durationS)
+    progress(`(a) credential broker, ${THROUGHPUT.durationS} s`)
+    const brokerRun = await cannon('GET /git/credential, LOG_LEVEL=info (default)', brokerUrl, THROUGHPUT.durationS)
+    progress(`(a) credential broker at LOG_LEVEL=warn, ${THROUGHPUT.durationS} s`)
+    const quietRun = await cannon('diagnostic: the same at LOG_LEVEL=warn', quietUrl, THROUGHPUT.durationS)
+
+    const ratio = brokerRun.reqPerSec / bareRun.reqPerSec
+    const quietRatio = quietRun.reqPerSec / bareRun.reqPerSec
+    const rows = [bareRun, brokerRun, quietRun].map((r) => [
+      r.label,
+      fmtInt(r.reqPerSec),
+      fmtInt(r.stddev),
+      (1e6 / r.reqPerSec).toFixed(1),
+      fmtLatency(r.p50),
+      fmtLatency(r.p99),
+      fmtInt(r.requests),
+      String(r.non2xx),
+      String(r.errors),
+    ])
+    const report = [
+      `### (a) Credential broker throughput`,
+      '',
+      `autocannon -c ${THROUGHPUT.connections} -d ${THROUGHPUT.durationS}, in a worker thread of the same process as both servers, after a ${THROUGHPUT.warmupS} s warm-up of each; bare first, then broker. ` +
+        'The broker is the real app (embedded PGlite, production logger writing to /dev/null, rate-limit plugin on with raised limits) answering a started candidate\'s real access token. ' +
+        'µs/req is 1 s / req/s. The bare route is usually limited by autocannon\'s own thread rather than by the server, so its req/s, and with it the ratio, ' +
+        'moves with other load on the machine; compare µs/req across runs.',
+      '',
+      table(['target', 'req/s', '± stddev', 'µs/req', 'p50 ms', 'p99 ms', 'requests', 'non-2xx', 'errors'], rows),
+      '',
+      `broker / bare = **${fmtRatio(ratio)}** (target ≥ ${THROUGHPUT.target}: ${verdict(ratio >= THROUGHPUT.target)}); at LOG_LEVEL=warn: ${fmtRatio(quietRatio)}`,
+    ].join('\n')
+    const clean = [brokerRun, quietRun].every((r) => r.non2xx === 0 && r.errors === 0)
+    return { report, ratio, quietRatio, bare: bareRun, broker: brokerRun, ok: clean }
+  } finally {
+    await bare.close()
+    await quiet.close()
+  }
+}

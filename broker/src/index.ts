@@ -1,0 +1,2 @@
+export { credentialBroker, type CredentialOptions } from './credential.ts'
+export { gitGateway, type GatewayOptions } from './gateway.ts'

@@ -1,0 +1,5 @@
+export * from './orgs.ts'
+export * from './seeds.ts'
+export * from './invitations.ts'
+export * from './email.ts'
+export * from './events.ts'

@@ -1,0 +1,88 @@
+import { relations, sql } from 'drizzle-orm'
+import { check, index, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { createdAt, id, ts } from './columns.ts'
+
+export const ROLES = ['owner', 'admin', 'reviewer', 'viewer'] as const
+export type Role = (typeof ROLES)[number]
+
+export const orgs = pgTable('orgs', {
+  id: id(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+})
+
+/** The tenant column every org-owned row carries. */
+export const orgRef = () =>
+  uuid('org_id')
+    .notNull()
+    .references(() => orgs.id, { onDelete: 'cascade' })
+
+export const users = pgTable(
+  'users',
+  {
+    id: id(),
+    email: text('email').notNull(),
+    name: text('name'),
+    /** argon2id; null for users who sign in through an identity provider. */
+    passwordHash: text('password_hash'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('users_email_lower_idx').on(sql`lower(${t.email})`)],
+)
+
+export const orgMembers = pgTable(
+  'org_members',
+  {
+    orgId: orgRef(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ROLES }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.userId] }),
+    index('org_members_user_idx').on(t.userId),
+    check('org_members_role_check', sql`${t.role} in ('owner','admin','reviewer','viewer')`),
+  ],
+)
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: id(),
+    tokenHash: text('token_hash').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('sessions_token_hash_idx').on(t.tokenHash), index('sessions_expires_idx').on(t.expiresAt)],
+)
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: id(),
+    orgId: orgRef(),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull(),
+    /** Non-secret hint (`thk_Ab12…xY9z`) so people can tell keys apart. */
+    hint: text('hint').notNull(),
+    createdBy: uuid('created_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_keys_key_hash_idx').on(t.keyHash), index('api_keys_org_idx').on(t.orgId)],
+)
+
+export const orgsRelations = relations(orgs, ({ many }) => ({ members: many(orgMembers) }))
+export const orgMembersRelations = relations(orgMembers, ({ one }) => ({
+  org: one(orgs, { fields: [orgMembers.orgId], references: [orgs.id] }),
+  user: one(users, { fields: [orgMembers.userId], references: [users.id] }),
+}))

@@ -1,0 +1,76 @@
+import type { Mailer, OutgoingEmail } from './adapters/mailer.ts'
+import type { Executor } from './db/client.ts'
+import { emailEvents } from './db/schema/index.ts'
+import { escapeHtml, renderMarkdown } from './markdown.ts'
+
+export const TEMPLATE_VARIABLES = [
+  'candidate_name',
+  'assessment_title',
+  'start_link',
+  'start_deadline',
+  'complete_deadline',
+] as const
+export type TemplateVariables = Partial<Record<(typeof TEMPLATE_VARIABLES)[number], string>>
+
+export const DEFAULT_INVITE_TEMPLATE = {
+  subject: 'Your take-home assessment: {assessment_title}',
+  body: [
+    'Hi {candidate_name},',
+    '',
+    'You are invited to the take-home assessment **{assessment_title}**.',
+    '',
+    'Open your start page to read the instructions and begin: {start_link}',
+    '',
+    'Please start before {start_deadline}. When you click Start you get a private git repository,',
+    'and the time to complete the work begins.',
+  ].join('\n'),
+}
+
+const VARIABLE = /\{([a-z_]+)\}|%7B([a-z_]+)%7D/g
+
+/** True when `offset` in rendered HTML lies between an `<a …>` and its `</a>`. */
+const insideLink = (html: string, offset: number) => html.lastIndexOf('<a ', offset) > html.lastIndexOf('</a>', offset)
+
+/**
+ * Renders a template to subject, plain text and HTML. Markdown is rendered first and the
+ * values put in afterwards, HTML-escaped, so a candidate's name can never become markup.
+ * A `*_link` variable written as bare text (not already inside a markdown link) becomes a
+ * clickable link in the HTML, as the same URL is in the plain text.
+ */
+export function renderTemplate(template: { subject: string; body: string }, vars: TemplateVariables) {
+  type Place = { name: string; inHref: boolean; offset: number; all: string }
+  const fill = (text: string, escape: (value: string, place: Place) => string) =>
+    text.replace(VARIABLE, (whole, a: string | undefined, b: string | undefined, offset: number, all: string) => {
+      const name = (a ?? b)!
+      const value = vars[name as keyof TemplateVariables]
+      // `%7B…%7D` is how markdown-it writes `{…}` inside an href.
+      return value === undefined ? whole : escape(value, { name, inHref: a === undefined, offset, all })
+    })
+  const toHtml = (value: string, { name, inHref, offset, all }: Place) =>
+    name.endsWith('_link') && !inHref && /^https?:\/\/\S+$/i.test(value) && !insideLink(all, offset)
+      ? `<a href="${escapeHtml(value)}">${escapeHtml(value)}</a>`
+      : escapeHtml(value)
+  return {
+    subject: fill(template.subject, (v) => v),
+    text: fill(template.body, (v) => v),
+    html: fill(renderMarkdown(template.body), toHtml),
+  }
+}
+
+/** Sends through the configured mailer and records the send in email_events with the same executor. */
+export async function sendEmail(
+  exec: Executor,
+  mailer: Mailer,
+  email: OutgoingEmail & { invitationId?: string },
+): Promise<void> {
+  const { invitationId, ...message } = email
+  const result = await mailer.send(exec, message)
+  await exec.insert(emailEvents).values({
+    orgId: email.orgId,
+    invitationId,
+    type: email.kind,
+    toEmail: email.to,
+    providerId: result.providerId,
+    status: result.status,
+  })
+}

@@ -1,0 +1,176 @@
+import { eq, inArray, sql } from 'drizzle-orm'
+import { recordAudit } from '../audit.ts'
+import type { Clock } from '../clock.ts'
+import type { Db } from '../db/client.ts'
+import { accessTokens, candidateRepos, type InvitationStatus, invitations } from '../db/schema/index.ts'
+import { isWellFormedToken, type TokenHasher } from '../tokens.ts'
+
+/** What an access token may do, as last read from the database. */
+interface Grant {
+  tokenId: string
+  orgId: string
+  invitationId: string
+  slug: string
+  repoFullName: string
+  status: InvitationStatus
+  expiresAt: Date
+  completeDeadline: Date | null
+  revoked: boolean
+  archived: boolean
+  readAt: number
+}
+
+export type Refusal =
+  | 'malformed'
+  | 'unknown'
+  | 'revoked'
+  | 'not_started'
+  | 'submitted'
+  | 'expired'
+  | 'deadline_passed'
+  | 'wrong_repository'
+  | 'archived'
+
+export const REFUSAL_MESSAGES: Record<Refusal, string> = {
+  malformed: 'this is not a Takehome access token',
+  unknown: 'this access token is not known',
+  revoked: 'this access token was revoked',
+  not_started: 'the assessment has not been started',
+  submitted: 'the assessment was submitted; the repository is closed',
+  expired: 'the time for this assessment is over; the repository is closed',
+  deadline_passed: 'the deadline has passed; the repository is closed',
+  wrong_repository: 'this access token does not open this repository',
+  archived: 'the repository is archived',
+}
+
+export type Access =
+  | { ok: true; grant: Omit<Grant, 'readAt'>; expiresAt: Date }
+  | { ok: false; refusal: Refusal; orgId?: string; invitationId?: string }
+
+export interface AccessOptions {
+  db: Db
+  tokens: TokenHasher
+  clock: Clock
+  /**
+   * How long a database read stays fresh. Deadlines are checked against the clock on every
+   * request, and revocations in this process clear the cache at once, so this only bounds
+   * how late another replica notices a revocation.
+   */
+  cacheTtlMs?: number
+  /** At most one refusal audit event per token within this window. */
+  refusalAuditWindowMs?: number
+}
+
+/**
+ * Answers "may this access token do this, now?" for the broker and the gateway, at
+ * memory speed on the hot path. Last use is collected in memory and written in batches,
+ * never with a database write per git request.
+ */
+export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, refusalAuditWindowMs = 60_000 }: AccessOptions) {
+  // Keyed by token hash. Only known tokens are cached, so made-up ones cannot fill memory.
+  const cache = new Map<string, Grant>()
+  const lastUsed = new Map<string, Date>()
+  const lastRefusalAudit = new Map<string, number>()
+  const MAX_ENTRIES = 10_000
+
+  async function load(hash: string): Promise<Grant | null> {
+    const [row] = await db
+      .select({
+        tokenId: accessTokens.id,
+        orgId: accessTokens.orgId,
+        invitationId: accessTokens.invitationId,
+        expiresAt: accessTokens.expiresAt,
+        revokedAt: accessTokens.revokedAt,
+        slug: candidateRepos.slug,
+        repoFullName: candidateRepos.repoFullName,
+        archived: candidateRepos.archived,
+        status: invitations.status,
+        completeDeadline: invitations.completeDeadline,
+      })
+      .from(accessTokens)
+      .innerJoin(candidateRepos, eq(candidateRepos.id, accessTokens.candidateRepoId))
+      .innerJoin(invitations, eq(invitations.id, accessTokens.invitationId))
+      .where(eq(accessTokens.tokenHash, hash))
+    if (!row) return null
+    const { revokedAt, ...rest } = row
+    return { ...rest, revoked: revokedAt !== null, readAt: Date.now() }
+  }
+
+  async function grantFor(hash: string): Promise<Grant | null> {
+    const cached = cache.get(hash)
+    if (cached && Date.now() - cached.readAt < cacheTtlMs) return cached
+    const grant = await load(hash)
+    if (cache.size >= MAX_ENTRIES) cache.clear()
+    if (grant) cache.set(hash, grant)
+    else cache.delete(hash)
+    return grant
+  }
+
+  function judge(grant: Grant | null, slug?: string): Access {
+    if (!grant) return { ok: false, refusal: 'unknown' }
+    const now = clock.now()
+    const refuse = (refusal: Refusal): Access => ({ ok: false, refusal, orgId: grant.orgId, invitationId: grant.invitationId })
+    if (grant.status === 'submitted') return refuse('submitted')
+    if (grant.status === 'expired') return refuse('expired')
+    if (grant.revoked || grant.status === 'revoked') return refuse('revoked')
+    if (grant.status !== 'started') return refuse('not_started')
+    if (grant.archived) return refuse('archived')
+    const deadline = grant.completeDeadline && grant.completeDeadline < grant.expiresAt ? grant.completeDeadline : grant.expiresAt
+    if (now >= deadline) return refuse('deadline_passed')
+    if (slug !== undefined && slug !== grant.slug) return refuse('wrong_repository')
+    const { readAt: _readAt, ...rest } = grant
+    lastUsed.set(grant.tokenId, now)
+    return { ok: true, grant: rest, expiresAt: deadline }
+  }
+
+  async function auditRefusal(hash: string, access: Access & { ok: false }, context: string) {
+    if (!access.orgId) return // unknown tokens have no tenant to report to; the log line suffices
+    const last = lastRefusalAudit.get(hash)
+    if (last !== undefined && Date.now() - last < refusalAuditWindowMs) return
+    if (lastRefusalAudit.size >= MAX_ENTRIES) lastRefusalAudit.clear()
+    lastRefusalAudit.set(hash, Date.now())
+    await recordAudit(db, {
+      orgId: access.orgId,
+      kind: 'access.refused',
+      actor: `candidate:${access.invitationId}`,
+      target: access.invitationId,
+      meta: { reason: access.refusal, context },
+    })
+  }
+
+  return {
+    /**
+     * Checks a presented access token, optionally for one repository. Malformed tokens
+     * are refused without touching the database.
+     */
+    async check(token: string, options: { slug?: string; context: 'credential' | 'git' }): Promise<Access> {
+      if (!isWellFormedToken('access', token)) return { ok: false, refusal: 'malformed' }
+      const hash = tokens.hash(token)
+      const access = judge(await grantFor(hash), options.slug)
+      if (!access.ok) await auditRefusal(hash, access, options.context)
+      return access
+    },
+
+    /** Drops what this process remembers about an invitation's tokens (after submit, expiry, revoke). */
+    forget(invitationId: string) {
+      for (const [hash, grant] of cache) if (grant.invitationId === invitationId) cache.delete(hash)
+    },
+
+    /** Writes the collected last-use times in one statement. */
+    async flushLastUsed() {
+      if (lastUsed.size === 0) return
+      const batch = [...lastUsed]
+      lastUsed.clear()
+      const cases = sql.join(
+        batch.map(([id, at]) => sql`when ${accessTokens.id} = ${id} then ${at.toISOString()}::timestamptz`),
+        sql` `,
+      )
+      await db
+        .update(accessTokens)
+        .set({ lastUsedAt: sql`case ${cases} end` })
+        .where(inArray(accessTokens.id, batch.map(([id]) => id)))
+    },
+  }
+}
+
+export type AccessService = ReturnType<typeof createAccessService>

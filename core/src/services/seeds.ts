@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto'
+import { and, desc, eq } from 'drizzle-orm'
+import { type Actor, actorRef, MANAGE, requireRole } from '../actor.ts'
+import type { GitHost } from '../adapters/git-host.ts'
+import { recordAudit } from '../audit.ts'
+import type { Clock } from '../clock.ts'
+import type { Db } from '../db/client.ts'
+import { seeds } from '../db/schema/index.ts'
+import { notFound, unprocessable } from '../errors.ts'
+import { stripUrlCredentials } from '../git.ts'
+
+export interface SeedDeps {
+  db: Db
+  gitHost: GitHost
+  clock: Clock
+}
+
+export function createSeedService({ db, gitHost, clock }: SeedDeps) {
+  async function get(actor: Actor, id: string) {
+    const [seed] = await db
+      .select()
+      .from(seeds)
+      .where(and(eq(seeds.id, id), eq(seeds.orgId, actor.orgId)))
+    if (!seed) throw notFound('seed')
+    return seed
+  }
+
+  return {
+    get,
+
+    list(actor: Actor) {
+      return db.select().from(seeds).where(eq(seeds.orgId, actor.orgId)).orderBy(desc(seeds.createdAt))
+    },
+
+    /** Mirrors the source first (slow, outside any transaction), then records it; undoes the mirror if that fails. */
+    async create(actor: Actor, input: { sourceUrl: string }) {
+      requireRole(actor, MANAGE)
+      const id = randomUUID()
+      const mirror = await gitHost.mirrorSeed({ seedId: id, sourceUrl: input.sourceUrl })
+      try {
+        return await db.transaction(async (tx) => {
+          const [seed] = await tx
+            .insert(seeds)
+            .values({
+              id,
+              orgId: actor.orgId,
+              sourceRepoUrl: stripUrlCredentials(input.sourceUrl),
+              seedRepoFullName: mirror.repoFullName,
+              sourceDefaultBranch: mirror.sourceDefaultBranch,
+              latestMainSha: mirror.headSha,
+              syncedAt: clock.now(),
+            })
+            .returning()
+          await recordAudit(tx, {
+            orgId: actor.orgId,
+            kind: 'seed.created',
+            actor: actorRef(actor),
+            target: id,
+            meta: { source_url: seed!.sourceRepoUrl, sha: mirror.headSha },
+          })
+          return seed!
+        })
+      } catch (err) {
+        await gitHost.removeSeed(mirror.repoFullName)
+        throw err
+      }
+    },
+
+    /**
+     * Fetches the source again. Credentials are never stored, so a private source is
+     * synced by passing its URL (with credentials) again; it must name the same repository.
+     */
+    async sync(actor: Actor, id: string, input: { sourceUrl?: string } = {}) {
+      requireRole(actor, MANAGE)
+      const seed = await get(actor, id)
+      if (input.sourceUrl && stripUrlCredentials(input.sourceUrl) !== seed.sourceRepoUrl) {
+        throw unprocessable('seed_source_mismatch', `source_url must name this seed's source, ${seed.sourceRepoUrl}`)
+      }
+      const mirror = await gitHost.syncSeed({
+        repoFullName: seed.seedRepoFullName,
+        sourceUrl: input.sourceUrl ?? seed.sourceRepoUrl,
+      })
+      return db.transaction(async (tx) => {
+        const [updated] = await tx
+          .update(seeds)
+          .set({ latestMainSha: mirror.headSha, sourceDefaultBranch: mirror.sourceDefaultBranch, syncedAt: clock.now() })
+          .where(and(eq(seeds.id, id), eq(seeds.orgId, actor.orgId)))
+          .returning()
+        await recordAudit(tx, {
+          orgId: actor.orgId,
+          kind: 'seed.synced',
+          actor: actorRef(actor),
+          target: id,
+          meta: { from: seed.latestMainSha, to: mirror.headSha },
+        })
+        return updated!
+      })
+    },
+  }
+}
+
+export type SeedService = ReturnType<typeof createSeedService>

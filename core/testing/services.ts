@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pino, type Logger } from 'pino'
+import { createLocalGitHost } from '../src/adapters/local-git-host.ts'
+import { createLocalMailbox } from '../src/adapters/local-mailbox.ts'
+import type { PasswordHasher } from '../src/passwords.ts'
+import { createServices } from '../src/services/index.ts'
+import { createTokenHasher } from '../src/tokens.ts'
+import { createTestClock, type TestClock } from './clock.ts'
+import { createTestDatabase } from './database.ts'
+
+/** Real argon2 is for production; tests need a hasher with the same contract that costs nothing. */
+export const fastPasswordHasher: PasswordHasher = {
+  hash: async (password) => `test$${Buffer.from(password).toString('base64')}`,
+  verify: async (hash, password) => hash === `test$${Buffer.from(password).toString('base64')}`,
+}
+
+export interface TestServicesOptions {
+  clock?: TestClock
+  logger?: Logger
+  passwords?: PasswordHasher
+  appBaseUrl?: string
+  publicUrl?: string
+}
+
+/** Core services on a fresh database, a temporary git root and the local mailbox. */
+export async function createTestServices(options: TestServicesOptions = {}) {
+  const database = await createTestDatabase()
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'takehome-data-'))
+  const clock = options.clock ?? createTestClock()
+  const logger = options.logger ?? pino({ level: 'silent' })
+  const gitHost = createLocalGitHost({ root: path.join(dataDir, 'git') })
+  const services = createServices({
+    database,
+    gitHost,
+    mailer: createLocalMailbox({ logger }),
+    tokens: createTokenHasher('test-pepper-0123456789abcdef0123456789'),
+    passwords: options.passwords ?? fastPasswordHasher,
+    clock,
+    appBaseUrl: options.appBaseUrl ?? 'http://takehome.test',
+    publicUrl: options.publicUrl ?? options.appBaseUrl ?? 'http://takehome.test',
+  })
+  return {
+    services,
+    clock,
+    dataDir,
+    gitHost,
+    db: database.db,
+    async close() {
+      await database.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+export type TestServices = Awaited<ReturnType<typeof createTestServices>>

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// `npm start` and `npm test` land here, so the README's two commands work on a fresh
+// clone with only Node and git: this installs what is missing, then starts or tests.
+// Plain JavaScript on purpose: it runs before any dependency (tsx included) exists.
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const env = {
+  ...process.env,
+  COREPACK_ENABLE_DOWNLOAD_PROMPT: '0',
+  NEXT_TELEMETRY_DISABLED: '1',
+}
+
+function step(title) {
+  console.log(`\n▸ ${title}`)
+}
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...env, ...options.env } })
+  if (result.error) throw result.error
+  return result.status ?? 1
+}
+
+function must(cmd, args, options) {
+  const status = run(cmd, args, options)
+  if (status !== 0) {
+    console.error(`\n✗ ${cmd} ${args.join(' ')} failed (exit ${status})`)
+    process.exit(status)
+  }
+}
+
+const pnpm = (args, options) => must('corepack', ['pnpm', ...args], options)
+
+function newestMtime(dir) {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === '.next') continue
+    const full = path.join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs)
+  }
+  return newest
+}
+
+function install() {
+  const marker = path.join(root, 'node_modules', '.modules.yaml')
+  const lock = path.join(root, 'pnpm-lock.yaml')
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return
+  step('Installing dependencies (pnpm, through corepack)')
+  pnpm(['install', '--frozen-lockfile'])
+}
+
+function buildWeb() {
+  const buildId = path.join(root, 'web', '.next', 'BUILD_ID')
+  if (existsSync(buildId) && statSync(buildId).mtimeMs >= newestMtime(path.join(root, 'web'))) return
+  step('Building the web app (Next.js)')
+  pnpm(['--filter', '@takehome/web', 'build'])
+}
+
+function reachable(url) {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port || 5432) })
+    socket.setTimeout(2000)
+    socket.once('connect', () => resolve(socket.end() && true))
+    socket.once('error', () => resolve(false))
+    socket.once('timeout', () => resolve(socket.destroy() && false))
+  })
+}
+
+/** Runs tap, echoing its output, and returns its pass/fail counts. */
+function tap(label, extraEnv, args = []) {
+  step(`Test suite on ${label}`)
+  const result = spawnSync('corepack', ['pnpm', 'exec', 'tap', '--reporter=tap', ...args], {
+    cwd: root,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 512 * 1024 * 1024,
+  })
+  const out = result.stdout.toString()
+  process.stdout.write(out)
+  const summary = /^# \{ total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?/m.exec(out.split('\n').filter((l) => l.startsWith('# { total')).pop() ?? '')
+  return {
+    status: result.status ?? 1,
+    passed: Number(summary?.[2] ?? 0),
+    failed: Number(summary?.[3] ?? 0) + (summary ? 0 : 1),
+  }
+}
+
+async function test() {
+  install()
+  step('Type check')
+  pnpm(['exec', 'tsc', '-p', 'tsconfig.json'])
+  step('Lint')
+  pnpm(['exec', 'eslint', '--max-warnings=0', '.'])
+  buildWeb()
+
+  const started = Date.now()
+  const results = [tap('the embedded defaults (PGlite)', { TEST_DATABASE_URL: '' })]
+  const pgUrl = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+  if (await reachable(pgUrl)) {
+    // scripts/test starts the real product, which is always the embedded default: those
+    // files do not depend on the database the suite points at, so they run once.
+    results.push(tap(`PostgreSQL (${new URL(pgUrl).host})`, { TEST_DATABASE_URL: pgUrl }, ['--exclude', 'scripts/test/**']))
+  } else if (process.env.CI) {
+    console.error(`\n✗ PostgreSQL is not reachable at ${new URL(pgUrl).host}; CI must run the suite on it`)
+    process.exit(1)
+  } else {
+    console.log(`\n! PostgreSQL is not reachable at ${new URL(pgUrl).host}: the PostgreSQL pass did not run (set TEST_DATABASE_URL)`)
+  }
+  const passed = results.reduce((n, r) => n + r.passed, 0)
+  const failed = results.reduce((n, r) => n + r.failed, 0)
+  console.log(`\nSuite time: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  console.log(`${passed} passed, ${failed} failed`)
+  process.exit(failed > 0 || results.some((r) => r.status !== 0) ? 1 : 0)
+}
+
+function start() {
+  install()
+  buildWeb()
+  step('Starting Takehome')
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, stdio: 'inherit', env })
+  process.exit(result.status ?? 1)
+}
+
+const command = process.argv[2]
+if (command === 'test') await test()
+else if (command === 'start') start()
+else {
+  console.error('usage: node scripts/run.mjs start|test')
+  process.exit(2)
+}
