@@ -90,8 +90,22 @@ function tap(label, extraEnv, args = []) {
   }
 }
 
+/** The browser tests drive Debian's Chromium through playwright-core (`npx playwright install` cannot reach its CDN). */
+function ensureChromium() {
+  const browser = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+  if (existsSync(browser)) return
+  if (process.getuid?.() !== 0 || run('sh', ['-c', 'command -v apt-get >/dev/null']) !== 0) {
+    console.error(`\n✗ the browser tests need Chromium at ${browser}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`)
+    process.exit(1)
+  }
+  step("Installing Chromium for the browser tests (Debian's package)")
+  must('apt-get', ['update', '-qq'])
+  must('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { DEBIAN_FRONTEND: 'noninteractive' } })
+}
+
 async function test() {
   install()
+  ensureChromium()
   step('Type check')
   pnpm(['exec', 'tsc', '-p', 'tsconfig.json'])
   step('Lint')

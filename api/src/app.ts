@@ -6,6 +6,7 @@ import Fastify, { type FastifyReply } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
 import { z } from 'zod'
+import { AccessLog } from './access-log.ts'
 import auth from './plugins/app/auth.ts'
 import errorHandler from './plugins/app/error-handler.ts'
 import rateLimit from './plugins/external/rate-limit.ts'
@@ -54,6 +55,7 @@ export async function buildApp(opts: AppOptions) {
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
+    logController: new AccessLog(),
     // Idle sockets close after 5 minutes: mirroring a large seed can be silent that long.
     connectionTimeout: 5 * 60_000,
     // Receiving a request may take long (a big push on a slow link); headers still must
@@ -80,8 +82,9 @@ export async function buildApp(opts: AppOptions) {
 
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    done()
   })
 
   // An empty body with a JSON content type (some clients always send one) means no body.

@@ -142,7 +142,7 @@ t.test('no secret reaches a log line or a database row', async (t) => {
 
   t.test('logs', async (t) => {
     const lines = built.logLines.join('').split('\n').filter(Boolean)
-    t.ok(lines.length > 20, `the flow was logged (${lines.length} lines)`)
+    t.ok(lines.length > 15, `the flow was logged (${lines.length} lines)`)
     for (const { what, value } of secrets) {
       const leaks = lines.filter((l) => l.includes(value) || l.includes(encodeURIComponent(value)))
       t.same(leaks, [], `${what} is in no log line`)
