@@ -1,10 +1,14 @@
 import { sql } from 'drizzle-orm'
-import { check, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { boolean, check, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { createdAt, id, ts } from './columns.ts'
 import { invitations } from './invitations.ts'
 import { orgRef } from './orgs.ts'
 
-export const EMAIL_KINDS = ['invite', 'reminder', 'follow_up'] as const
+/** Kinds a template can have. */
+export const TEMPLATE_KINDS = ['invite', 'reminder', 'follow_up'] as const
+export type TemplateKind = (typeof TEMPLATE_KINDS)[number]
+/** Kinds of email sent: a template kind, or a notice to the org's admins (an invitation expired). */
+export const EMAIL_KINDS = [...TEMPLATE_KINDS, 'notice'] as const
 export type EmailKind = (typeof EMAIL_KINDS)[number]
 
 export const emailTemplates = pgTable(
@@ -12,14 +16,24 @@ export const emailTemplates = pgTable(
   {
     id: id(),
     orgId: orgRef(),
-    // The plan made `key` globally unique, which would let one org's template name block another's.
+    kind: text('kind', { enum: TEMPLATE_KINDS }).notNull(),
+    /**
+     * The template's name (`name` in the API). The plan made `key` globally unique, which
+     * would let one org's template name block another's: it is unique per org here.
+     */
     key: text('key').notNull(),
     subject: text('subject').notNull(),
     body: text('body').notNull(),
+    /** The one template of its kind the org sends when none is named. */
+    isDefault: boolean('is_default').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('email_templates_org_key_idx').on(t.orgId, t.key)],
+  (t) => [
+    uniqueIndex('email_templates_org_key_idx').on(t.orgId, t.key),
+    uniqueIndex('email_templates_default_idx').on(t.orgId, t.kind).where(sql`${t.isDefault}`),
+    check('email_templates_kind_check', sql`${t.kind} in ('invite','reminder','follow_up')`),
+  ],
 )
 
 export const emailEvents = pgTable(
@@ -32,11 +46,14 @@ export const emailEvents = pgTable(
     providerId: text('provider_id'),
     toEmail: text('to_email').notNull(),
     status: text('status').notNull(),
+    /** The outbox job that sent it: one job sends at most one email, however often it runs. */
+    outboxId: uuid('outbox_id'),
     createdAt: createdAt(),
   },
   (t) => [
     index('email_events_invitation_idx').on(t.invitationId, t.createdAt),
-    check('email_events_type_check', sql`${t.type} in ('invite','reminder','follow_up')`),
+    uniqueIndex('email_events_outbox_idx').on(t.outboxId),
+    check('email_events_type_check', sql`${t.type} in ('invite','reminder','follow_up','notice')`),
   ],
 )
 

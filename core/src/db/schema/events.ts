@@ -1,4 +1,4 @@
-import { bigserial, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core'
+import { bigserial, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { createdAt, id, ts } from './columns.ts'
 import { orgs } from './orgs.ts'
 
@@ -27,15 +27,19 @@ export const outbox = pgTable(
     id: id(),
     orgId: uuid('org_id').references(() => orgs.id, { onDelete: 'cascade' }),
     kind: text('kind').notNull(),
+    /** Ids only: in hosted mode the job also sits in Redis, in clear text. */
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /** Set for jobs that must exist at most once (a reminder): a second insert is a no-op. */
+    key: text('key'),
     status: text('status', { enum: OUTBOX_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
+    /** When it may run next; while `running`, when its claim lapses (the runner died). */
     runAt: ts('run_at').notNull().defaultNow(),
     lastError: text('last_error'),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('outbox_pending_idx').on(t.status, t.runAt)],
+  (t) => [index('outbox_pending_idx').on(t.status, t.runAt), uniqueIndex('outbox_key_idx').on(t.key)],
 )
 
 /** Dedupe of GitHub webhook deliveries by `X-GitHub-Delivery`. */
