@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net'
 import { buildApp, DEFAULT_RATE_LIMITS } from '@takehome/api'
 import { createTestServices } from '@takehome/core/testing'
 import { pino } from 'pino'
-import { createLogger } from '../api/src/logger.ts'
+import { createLogger } from '@takehome/core'
 import { createAssessment, createSeed, invite, signup } from '../api/test/helper.ts'
 
 // High enough that no benchmark is capped by them; the rate-limit plugin still runs on

@@ -28,6 +28,8 @@ export interface AppOptions {
   /** Where the local git host keeps candidate repositories, served at /r/<slug>.git. */
   gitProjectRoot: string
   rateLimits?: Partial<typeof DEFAULT_RATE_LIMITS>
+  /** BullMQ's job counts for /metrics, in hosted mode. */
+  queueCounts?: () => Promise<Record<string, number>>
   /** Serves every path that is not ours (the web app, in the embedded default). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<void>
 }
@@ -100,7 +102,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(cookie, { secret: config.sessionSecret })
   await app.register(auth, { services, trustedOrigins: [config.publicUrl, config.appBaseUrl] })
 
-  await app.register(healthRoutes, { services })
+  await app.register(healthRoutes, { services, queueCounts: opts.queueCounts })
   await app.register(authRoutes, { services, config, rateLimit: rateLimits.auth })
   await app.register(startRoutes, { services, rateLimit: rateLimits.start })
   await app.register(adminRoutes, { services })

@@ -211,3 +211,44 @@ export const presentMailMessage = (m: typeof schema.mailboxMessages.$inferSelect
   html: m.html,
   created_at: m.createdAt.toISOString(),
 })
+
+export const emailTemplateSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  subject: z.string(),
+  body: z.string(),
+  is_default: z.boolean(),
+  created_at: z.string(),
+  updated_at: z.string(),
+})
+export const presentEmailTemplate = (t: typeof schema.emailTemplates.$inferSelect) => ({
+  id: t.id,
+  kind: t.kind,
+  name: t.key,
+  subject: t.subject,
+  body: t.body,
+  is_default: t.isDefault,
+  created_at: t.createdAt.toISOString(),
+  updated_at: t.updatedAt.toISOString(),
+})
+
+export const jobSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+  attempts: z.number(),
+  last_error: z.string().nullable(),
+  created_at: z.string(),
+  failed_at: z.string(),
+})
+
+export const presentJob = (j: typeof schema.outbox.$inferSelect) => ({
+  id: j.id,
+  kind: j.kind,
+  payload: j.payload,
+  attempts: j.attempts,
+  last_error: j.lastError,
+  created_at: j.createdAt.toISOString(),
+  failed_at: j.updatedAt.toISOString(),
+})

@@ -1,22 +1,8 @@
 import { pathToFileURL } from 'node:url'
-import path from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import {
-  ConfigError,
-  createLocalGitHost,
-  createLocalMailbox,
-  createPasswordHasher,
-  createServices,
-  createTokenHasher,
-  DataDirLockedError,
-  loadConfig,
-  openPglite,
-  openPostgres,
-  systemClock,
-} from '@takehome/core'
-import { startSchedules } from '@takehome/worker'
+import { ConfigError, createLogger, DataDirLockedError, loadConfig, openRuntime } from '@takehome/core'
+import { every, openJobQueue, startEmbeddedJobs } from '@takehome/worker'
 import { buildApp } from './app.ts'
-import { createLogger } from './logger.ts'
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv
@@ -24,29 +10,38 @@ export interface StartOptions {
   fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<void>
 }
 
-/** Composition root: config → logger → database → adapters → services → Fastify → listen. */
+/**
+ * Composition root: config → logger → runtime (database, adapters, services) → Fastify →
+ * listen. Without REDIS_URL the jobs and schedules run in this process; with it, they run
+ * in worker processes (worker/src/main.ts) and this one only reports their queue.
+ */
 export async function startServer(options: StartOptions = {}) {
   const startedAt = performance.now()
   const config = loadConfig(options.env)
   const logger = createLogger(config.logLevel)
-  const database = config.databaseUrl
-    ? await openPostgres(config.databaseUrl)
-    : await openPglite(path.join(config.dataDir, 'pg'))
-  const gitHost = createLocalGitHost({ root: path.join(config.dataDir, 'git') })
-  const services = createServices({
-    database,
-    gitHost,
-    mailer: createLocalMailbox({ logger }),
-    tokens: createTokenHasher(config.tokenPepper),
-    passwords: createPasswordHasher(),
-    clock: systemClock,
-    appBaseUrl: config.appBaseUrl,
-    publicUrl: config.publicUrl,
+  const { database, gitHost, services } = await openRuntime(config, logger)
+  const queue = config.redisUrl ? openJobQueue(config.redisUrl) : undefined
+  const jobs = queue
+    ? undefined
+    : await startEmbeddedJobs(services, {
+        logger,
+        sweepIntervalMs: config.sweepIntervalMs,
+        seedSyncIntervalMs: config.seedSyncIntervalMs,
+        soleRunner: database.kind === 'pglite',
+      })
+  // Last use of git access tokens is collected by this process's broker, so it writes it.
+  const lastUsed = every('access-last-used', 30_000, () => services.access.flushLastUsed(), logger)
+  const app = await buildApp({
+    services,
+    config,
+    logger,
+    gitProjectRoot: gitHost.candidatesRoot,
+    queueCounts: queue?.counts,
+    fallback: options.fallback,
   })
-  const app = await buildApp({ services, config, logger, gitProjectRoot: gitHost.candidatesRoot, fallback: options.fallback })
-  const schedules = startSchedules(services, { sweepIntervalMs: config.sweepIntervalMs, logger })
   app.addHook('onClose', async () => {
-    await schedules.stop()
+    await Promise.all([jobs?.stop(), lastUsed.stop(), queue?.close()])
+    await services.access.flushLastUsed()
     await database.close()
   })
   await app.listen({ port: config.port, host: config.host })
@@ -55,7 +50,8 @@ export async function startServer(options: StartOptions = {}) {
       url: config.publicUrl,
       database: database.kind,
       git_host: 'local',
-      mailer: 'local mailbox',
+      mailer: config.resend ? 'resend' : 'local mailbox',
+      jobs: queue ? 'bullmq (worker processes)' : 'in-process',
       ready_in_ms: Math.round(performance.now() - startedAt),
     },
     'Takehome is ready',
@@ -70,7 +66,8 @@ function closeOnSignals(app: { close(): Promise<unknown> }, logger: { info(msg: 
     if (closing) return
     closing = true
     logger.info(`${signal} received, closing`)
-    const force = setTimeout(() => process.exit(1), 10_000).unref()
+    // Running jobs get 10 s to finish (then they are released for the next start).
+    const force = setTimeout(() => process.exit(1), 20_000).unref()
     app.close().then(
       () => {
         clearTimeout(force)

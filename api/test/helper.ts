@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm'
 import { createTestServices, type TestServicesOptions } from '@takehome/core/testing'
 import type { Test } from 'tap'
 import { type AppOptions, buildApp } from '../src/app.ts'
-import { createLogger } from '../src/logger.ts'
+import { createLogger } from '@takehome/core'
 
 export interface BuildOptions extends TestServicesOptions {
   rateLimits?: AppOptions['rateLimits']

@@ -53,7 +53,9 @@ function invite(built: Built, headers: Headers, assessmentId: string, candidates
   })
 }
 
+/** The invite emails are jobs: runs them, then reads the mailbox. */
 async function mail(built: Built, headers: Headers, limit = 100): Promise<MailMessage[]> {
+  await built.drain()
   const res = await built.app.inject({ method: 'GET', url: `/api/mail?limit=${limit}`, headers })
   if (res.statusCode !== 200) throw new Error(`mail failed: ${res.statusCode} ${res.body}`)
   return (res.json() as { messages: MailMessage[] }).messages
@@ -201,8 +203,11 @@ t.test('500 candidates in one call are invited; 501 are refused', async (t) => {
     body.invitations.map((i) => i.candidate_email).sort(),
     candidates.map((c) => c.email).sort(),
   )
+  t.equal((await rowCounts(built)).mailbox_messages, 0, 'the emails are queued, not sent inside the request')
+  await built.drain()
   const counts = await rowCounts(built)
   t.equal(counts.invitations, 500)
+  t.equal(counts.outbox, 500, 'one job per email')
   t.equal(counts.mailbox_messages, 500)
   t.equal(counts.email_events, 500)
   const messages = await mail(built, owner.headers, 500)

@@ -137,6 +137,7 @@ t.test('no secret reaches a log line or a database row', async (t) => {
   t.equal((await app.inject({ method: 'GET', url: '/api/seeds', headers: { authorization: `Bearer ${malformedKey}` } })).statusCode, 401)
   // A token in a query string (as the git credential endpoint takes it) is redacted as well.
   t.equal((await app.inject({ method: 'GET', url: `/api/seeds?token=${startTokens[2]}`, headers: bearer })).statusCode, 200)
+  await built.drain()
   const mail = await app.inject({ method: 'GET', url: '/api/mail', headers: owner })
   t.equal(mail.statusCode, 200)
 

@@ -57,6 +57,15 @@ const envSchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
+  SEED_SYNC_INTERVAL_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int()
+    .min(1_000, { error: 'must be at least 1000' })
+    .default(15 * 60_000),
+  REMINDER_HOURS_BEFORE_START: hours(24),
+  REMINDER_HOURS_BEFORE_COMPLETE: hours(24),
+  RESEND_API_URL: z.preprocess(emptyToUndefined, httpUrl.default('https://api.resend.com')),
+  EMAIL_FROM: optionalString,
   GITHUB_APP_ID: optionalString,
   GITHUB_APP_PRIVATE_KEY: optionalString,
   GITHUB_WEBHOOK_SECRET: optionalString,
@@ -64,6 +73,14 @@ const envSchema = z.object({
   RESEND_API_KEY: optionalString,
   SUPABASE_URL: optionalString,
 })
+
+function hours(fallback: number) {
+  return z.coerce
+    .number({ error: 'must be a number of hours (0 turns the reminder off)' })
+    .min(0, { error: 'must be 0 or more hours' })
+    .max(24 * 365, { error: 'must be at most a year' })
+    .default(fallback)
+}
 
 function emptyToUndefined(value: unknown) {
   return typeof value === 'string' && value.trim() === '' ? undefined : value
@@ -80,6 +97,10 @@ export interface Config {
   tokenPepper: string
   sessionSecret: string
   sweepIntervalMs: number
+  seedSyncIntervalMs: number
+  reminders: { hoursBeforeStart: number; hoursBeforeComplete: number }
+  /** Resend, when `RESEND_API_KEY` is set; the local mailbox otherwise. */
+  resend: { apiKey: string; from: string; apiUrl: string } | undefined
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
   trustProxy: boolean
   /** Cookies carry `Secure` when the public origin is https. */
@@ -96,7 +117,6 @@ export class ConfigError extends Error {
 /** Hosted-mode integrations whose adapters have not shipped yet: refuse rather than pretend. */
 const NOT_YET_AVAILABLE: Array<[keyof z.infer<typeof envSchema>, string]> = [
   ['GITHUB_APP_ID', 'the GitHub App git host'],
-  ['RESEND_API_KEY', 'the Resend mailer'],
   ['SUPABASE_URL', 'Supabase admin auth'],
 ]
 
@@ -114,7 +134,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [name, feature] of NOT_YET_AVAILABLE) {
     if (e[name]) throw new ConfigError(`${name} is set, but ${feature} is not available in this version yet; unset it`)
   }
-  if (e.REDIS_URL) throw new ConfigError('REDIS_URL is set, but BullMQ jobs are not available in this version yet; unset it')
+  if (e.REDIS_URL && !e.DATABASE_URL) {
+    throw new ConfigError('REDIS_URL needs DATABASE_URL: worker processes cannot share the embedded database; set both, or neither')
+  }
+  if (e.RESEND_API_KEY && !e.EMAIL_FROM) {
+    throw new ConfigError('EMAIL_FROM is required when RESEND_API_KEY is set (a sender on a domain verified with Resend, e.g. "Takehome <hiring@example.com>")')
+  }
 
   const dataDir = path.resolve(e.DATA_DIR)
   const hosted = e.DATABASE_URL !== undefined
@@ -137,6 +162,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenPepper: e.TOKEN_PEPPER ?? generated!.tokenPepper,
     sessionSecret: e.SESSION_SECRET ?? generated!.sessionSecret,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    seedSyncIntervalMs: e.SEED_SYNC_INTERVAL_MS,
+    reminders: { hoursBeforeStart: e.REMINDER_HOURS_BEFORE_START, hoursBeforeComplete: e.REMINDER_HOURS_BEFORE_COMPLETE },
+    resend: e.RESEND_API_KEY ? { apiKey: e.RESEND_API_KEY, from: e.EMAIL_FROM!, apiUrl: e.RESEND_API_URL } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
     secureCookies: publicUrl.startsWith('https:'),

@@ -1,6 +1,6 @@
 import type { Mailer, OutgoingEmail } from './adapters/mailer.ts'
 import type { Executor } from './db/client.ts'
-import { emailEvents } from './db/schema/index.ts'
+import { emailEvents, type TemplateKind } from './db/schema/index.ts'
 import { escapeHtml, renderMarkdown } from './markdown.ts'
 
 export const TEMPLATE_VARIABLES = [
@@ -26,7 +26,45 @@ export const DEFAULT_INVITE_TEMPLATE = {
   ].join('\n'),
 }
 
+/** What an org sends for a kind until it sets a default template of its own. */
+export const DEFAULT_TEMPLATES: Record<TemplateKind, { subject: string; body: string }> = {
+  invite: DEFAULT_INVITE_TEMPLATE,
+  // Reminders go to candidates who have not started, so they carry the start link again.
+  reminder: {
+    subject: 'Reminder: your take-home assessment {assessment_title}',
+    body: [
+      'Hi {candidate_name},',
+      '',
+      'This is a reminder that your take-home assessment **{assessment_title}** is waiting for you.',
+      '',
+      'Open your start page to read the instructions and begin: {start_link}',
+      '',
+      'Please start before {start_deadline}; after that the link no longer works.',
+    ].join('\n'),
+  },
+  follow_up: {
+    subject: 'Thank you for your work on {assessment_title}',
+    body: [
+      'Hi {candidate_name},',
+      '',
+      'Thank you for completing the take-home assessment **{assessment_title}**.',
+      '',
+      'Our team is reviewing your submission and will be in touch about the next steps.',
+    ].join('\n'),
+  },
+}
+
 const VARIABLE = /\{([a-z_]+)\}|%7B([a-z_]+)%7D/g
+
+// Anything that looks meant as a placeholder, including the near misses renderTemplate
+// would leave unfilled in a candidate's inbox: `{candidateName}`, `{ start_link }`, `{{candidate_name}}`.
+const PLACEHOLDER = /\{+\s*[A-Za-z_][\w.-]*\s*\}+/g
+const KNOWN = new Set<string>(TEMPLATE_VARIABLES.map((name) => `{${name}}`))
+
+/** The placeholders in `text` that are not a `{variable}` of TEMPLATE_VARIABLES, as written, each once. */
+export function unknownTemplateVariables(text: string): string[] {
+  return [...new Set(text.match(PLACEHOLDER) ?? [])].filter((placeholder) => !KNOWN.has(placeholder))
+}
 
 /** True when `offset` in rendered HTML lies between an `<a …>` and its `</a>`. */
 const insideLink = (html: string, offset: number) => html.lastIndexOf('<a ', offset) > html.lastIndexOf('</a>', offset)

@@ -4,8 +4,10 @@ import path from 'node:path'
 import { pino, type Logger } from 'pino'
 import { createLocalGitHost } from '../src/adapters/local-git-host.ts'
 import { createLocalMailbox } from '../src/adapters/local-mailbox.ts'
+import type { Mailer } from '../src/adapters/mailer.ts'
+import { createInProcessQueue } from '../src/jobs/in-process.ts'
 import type { PasswordHasher } from '../src/passwords.ts'
-import { createServices } from '../src/services/index.ts'
+import { type CoreDeps, createServices } from '../src/services/index.ts'
 import { createTokenHasher } from '../src/tokens.ts'
 import { createTestClock, type TestClock } from './clock.ts'
 import { createTestDatabase } from './database.ts'
@@ -22,9 +24,11 @@ export interface TestServicesOptions {
   passwords?: PasswordHasher
   appBaseUrl?: string
   publicUrl?: string
+  mailer?: Mailer
+  jobs?: CoreDeps['jobs']
 }
 
-/** Core services on a fresh database, a temporary git root and the local mailbox. */
+/** Core services on a fresh database, a temporary git root and the local mailbox (or `mailer`). */
 export async function createTestServices(options: TestServicesOptions = {}) {
   const database = await createTestDatabase()
   const dataDir = mkdtempSync(path.join(tmpdir(), 'takehome-data-'))
@@ -34,19 +38,25 @@ export async function createTestServices(options: TestServicesOptions = {}) {
   const services = createServices({
     database,
     gitHost,
-    mailer: createLocalMailbox({ logger }),
+    mailer: options.mailer ?? createLocalMailbox({ logger }),
     tokens: createTokenHasher('test-pepper-0123456789abcdef0123456789'),
     passwords: options.passwords ?? fastPasswordHasher,
     clock,
     appBaseUrl: options.appBaseUrl ?? 'http://takehome.test',
     publicUrl: options.publicUrl ?? options.appBaseUrl ?? 'http://takehome.test',
+    logger,
+    jobs: options.jobs,
   })
+  // Tests run jobs when they choose to (`drain`), so what they assert never races a timer.
+  const queue = createInProcessQueue({ outbox: services.outbox, runner: services.jobs, logger })
   return {
     services,
     clock,
     dataDir,
     gitHost,
     db: database.db,
+    /** Runs every due job, and the jobs those enqueue, to the end. */
+    drain: () => queue.drain(),
     async close() {
       await database.close()
       rmSync(dataDir, { recursive: true, force: true })

@@ -3,7 +3,19 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errorSchema } from '../presenters.ts'
 
-const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
+export interface HealthOptions {
+  services: Services
+  /** BullMQ's counts, in hosted mode. */
+  queueCounts?: () => Promise<Record<string, number>>
+}
+
+const gauge = (name: string, help: string, values: Record<string, number>) => [
+  `# HELP ${name} ${help}`,
+  `# TYPE ${name} gauge`,
+  ...Object.entries(values).map(([state, n]) => `${name}{state="${state}"} ${n}`),
+]
+
+const routes: FastifyPluginAsyncZod<HealthOptions> = async (app, { services, queueCounts }) => {
   app.get(
     '/healthz',
     { schema: { hide: true, response: { 200: z.object({ status: z.literal('ok') }) } } },
@@ -26,8 +38,11 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const memory = process.memoryUsage()
+    const [jobs, queue] = await Promise.all([services.outbox.counts(), queueCounts?.()])
     reply.type('text/plain; version=0.0.4')
     return [
+      ...gauge('takehome_jobs', 'Outbox jobs by state (dead: failed on every try).', jobs),
+      ...(queue ? gauge('takehome_queue_jobs', 'BullMQ jobs by state.', queue) : []),
       '# HELP process_resident_memory_bytes Resident memory size in bytes.',
       '# TYPE process_resident_memory_bytes gauge',
       `process_resident_memory_bytes ${memory.rss}`,

@@ -160,6 +160,7 @@ export function createCandidateService({ db, gitHost, tokens, clock, lifecycle, 
         actor: 'system',
         guard: lte(invitations.completeDeadline, now),
       })
+      // The finalize job would record it too; the candidate looking now should see it now.
       if (ended) await lifecycle.captureFinal(invitation.id)
     } else if (invitation.status === 'sent') {
       await lifecycle.transition(invitation.id, ['sent'], { status: 'accepted', acceptedAt: now }, { actor: candidate })

@@ -1,13 +1,14 @@
-import { and, eq, inArray, isNull, lte } from 'drizzle-orm'
+import { and, eq, inArray, lte } from 'drizzle-orm'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/client.ts'
-import { candidateRepos, invitations } from '../db/schema/index.ts'
+import { invitations } from '../db/schema/index.ts'
 import type { Lifecycle } from './lifecycle.ts'
 
 /**
  * The deadline sweeper records what deadlines did: it never decides access (the API, the
- * broker and the gateway check deadlines on every request). Each step is idempotent, so
- * several sweepers, or a sweeper racing a Submit, leave exactly one outcome.
+ * broker and the gateway check deadlines on every request). Each ending is one guarded
+ * transition that enqueues its follow-up (final commit, archive, notice), so several
+ * sweepers, or a sweeper racing a Submit, leave exactly one outcome.
  */
 export function createDeadlineService({ db, clock, lifecycle }: { db: Db; clock: Clock; lifecycle: Lifecycle }) {
   return {
@@ -38,14 +39,7 @@ export function createDeadlineService({ db, clock, lifecycle }: { db: Db; clock:
         })
         if (ended) expired++
       }
-      // Ended with no final commit recorded: just ended above, or a capture cut short by a crash.
-      const uncaptured = await db
-        .select({ id: invitations.id })
-        .from(invitations)
-        .innerJoin(candidateRepos, eq(candidateRepos.invitationId, invitations.id))
-        .where(and(inArray(invitations.status, ['submitted', 'expired', 'revoked']), isNull(candidateRepos.finalSha)))
-      for (const { id } of uncaptured) await lifecycle.captureFinal(id)
-      return { expired, captured: uncaptured.length }
+      return { expired }
     },
   }
 }

@@ -1,7 +1,11 @@
+import type { Logger } from 'pino'
 import type { GitHost } from '../adapters/git-host.ts'
 import type { Mailer } from '../adapters/mailer.ts'
 import type { Clock } from '../clock.ts'
 import type { Database } from '../db/client.ts'
+import { createJobHandlers } from '../jobs/handlers.ts'
+import { createOutbox } from '../jobs/outbox.ts'
+import { createJobRunner, type RunnerOptions } from '../jobs/runner.ts'
 import type { PasswordHasher } from '../passwords.ts'
 import type { TokenHasher } from '../tokens.ts'
 import { createAccessService } from './access.ts'
@@ -9,9 +13,12 @@ import { createAccountService } from './accounts.ts'
 import { createAssessmentService } from './assessments.ts'
 import { createCandidateService } from './candidate.ts'
 import { createDeadlineService } from './deadlines.ts'
+import { createEmailTemplateService } from './email-templates.ts'
+import { createJobAdminService } from './job-admin.ts'
 import { createInvitationService } from './invitations.ts'
 import { createLifecycle } from './lifecycle.ts'
 import { createMailboxService } from './mailbox.ts'
+import { createReminderService } from './reminders.ts'
 import { createReviewService } from './review.ts'
 import { createSeedService } from './seeds.ts'
 
@@ -22,29 +29,43 @@ export interface CoreDeps {
   tokens: TokenHasher
   passwords: PasswordHasher
   clock: Clock
+  logger: Logger
   /** Origin of the pages candidates open (`APP_BASE_URL`). */
   appBaseUrl: string
   /** Origin git talks to (`PUBLIC_URL`). */
   publicUrl: string
+  reminders?: { hoursBeforeStart: number; hoursBeforeComplete: number }
+  /** Retry policy of jobs (tests shorten it). */
+  jobs?: Pick<RunnerOptions, 'maxAttempts' | 'backoffMs' | 'maxBackoffMs'>
 }
+
+export const DEFAULT_REMINDERS = { hoursBeforeStart: 24, hoursBeforeComplete: 24 }
 
 /** Every domain service, wired to one set of adapters. */
 export function createServices(deps: CoreDeps) {
-  const { database, gitHost, mailer, tokens, passwords, clock, appBaseUrl, publicUrl } = deps
+  const { database, gitHost, mailer, tokens, passwords, clock, logger, appBaseUrl, publicUrl } = deps
   const db = database.db
   const access = createAccessService({ db, tokens, clock })
   const lifecycle = createLifecycle({ db, gitHost, clock, access })
+  const templates = createEmailTemplateService({ db, clock })
+  const outbox = createOutbox({ db, clock })
+  const handlers = createJobHandlers({ db, mailer, gitHost, lifecycle, templates, tokens, clock, appBaseUrl })
   return {
     database,
     access,
     accounts: createAccountService({ db, tokens, passwords, clock }),
     seeds: createSeedService({ db, gitHost, clock }),
     assessments: createAssessmentService({ db, clock }),
-    invitations: createInvitationService({ db, tokens, mailer, clock, lifecycle, appBaseUrl }),
+    invitations: createInvitationService({ db, tokens, clock, lifecycle, templates, appBaseUrl }),
     candidate: createCandidateService({ db, gitHost, tokens, clock, lifecycle, publicUrl }),
     deadlines: createDeadlineService({ db, clock, lifecycle }),
+    reminders: createReminderService({ db, clock, ...DEFAULT_REMINDERS, ...deps.reminders }),
     review: createReviewService({ db, gitHost }),
     mailbox: createMailboxService({ db, mailer }),
+    emailTemplates: templates,
+    outbox,
+    jobAdmin: createJobAdminService({ db, outbox }),
+    jobs: createJobRunner({ outbox, handlers, clock, logger, ...deps.jobs }),
   }
 }
 

@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import { and, asc, desc, eq, inArray, lte, notInArray, sql } from 'drizzle-orm'
-import { type Actor, actorRef, MANAGE, requireRole } from '../actor.ts'
-import type { Mailer } from '../adapters/mailer.ts'
+import { type Actor, actorRef, MANAGE, REVIEW, requireRole } from '../actor.ts'
 import { recordAudit } from '../audit.ts'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/client.ts'
@@ -12,9 +12,10 @@ import {
   reviewComments,
   reviewFeedback,
 } from '../db/schema/index.ts'
-import { DEFAULT_INVITE_TEMPLATE, renderTemplate, sendEmail } from '../email.ts'
 import { conflict, isUniqueViolation, notFound, unprocessable } from '../errors.ts'
-import { generateToken, type TokenHasher } from '../tokens.ts'
+import { enqueue } from '../jobs/outbox.ts'
+import type { TokenHasher } from '../tokens.ts'
+import type { EmailTemplateService } from './email-templates.ts'
 import type { Lifecycle } from './lifecycle.ts'
 
 export const MAX_CANDIDATES_PER_CALL = 500
@@ -23,22 +24,29 @@ const LIVE: InvitationStatus[] = ['sent', 'accepted', 'started']
 export interface InvitationDeps {
   db: Db
   tokens: TokenHasher
-  mailer: Mailer
   clock: Clock
   lifecycle: Lifecycle
+  templates: EmailTemplateService
   /** Origin of the pages candidates open (`APP_BASE_URL`). */
   appBaseUrl: string
 }
 
+/**
+ * The start link's token is derived from the invitation id with the server key, never
+ * stored: the invite job (and later reminders) can write the link into an email while the
+ * job itself carries only the id.
+ */
+export const startLinkToken = (tokens: TokenHasher, invitationId: string) => tokens.derive('invitation', `start-link:${invitationId}`)
+
 export const formatDeadline = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`
 
-export function createInvitationService({ db, tokens, mailer, clock, lifecycle, appBaseUrl }: InvitationDeps) {
+export function createInvitationService({ db, tokens, clock, lifecycle, templates, appBaseUrl }: InvitationDeps) {
   const startUrl = (token: string) => `${appBaseUrl}/start/${token}`
 
   return {
     /**
-     * Invites candidates: one row, one start link and one invite email each, all in one
-     * transaction. Repeated emails in one call are merged; an email that already has a
+     * Invites candidates: one row, one start link and one invite email job each, all in
+     * one transaction. Repeated emails in one call are merged; an email that already has a
      * live invitation for this assessment refuses the whole call, so nothing is half-sent.
      */
     async create(actor: Actor, input: { assessmentId: string; candidates: Array<{ email: string; name?: string }> }) {
@@ -90,34 +98,26 @@ export function createInvitationService({ db, tokens, mailer, clock, lifecycle, 
             )
           if (existing.length > 0) throw duplicateError(existing.map((e) => e.email))
 
-          const links = candidates.map(() => generateToken('invitation'))
+          const ids = candidates.map(() => randomUUID())
           const rows = await tx
             .insert(invitations)
             .values(
               candidates.map((c, i) => ({
+                id: ids[i]!,
                 orgId: actor.orgId,
                 assessmentId: assessment.id,
                 candidateEmail: c.email,
                 candidateName: c.name,
                 startDeadline,
-                startLinkTokenHash: tokens.hash(links[i]!),
+                startLinkTokenHash: tokens.hash(startLinkToken(tokens, ids[i]!)),
                 sentAt: now,
               })),
             )
             .returning()
-          const template = {
-            subject: assessment.candidateEmailSubject ?? DEFAULT_INVITE_TEMPLATE.subject,
-            body: assessment.candidateEmailBody ?? DEFAULT_INVITE_TEMPLATE.body,
-          }
-          for (const [i, row] of rows.entries()) {
-            const email = renderTemplate(template, {
-              candidate_name: row.candidateName ?? 'there',
-              assessment_title: assessment.title,
-              start_link: startUrl(links[i]!),
-              start_deadline: formatDeadline(row.startDeadline),
-            })
-            await sendEmail(tx, mailer, { ...email, orgId: actor.orgId, kind: 'invite', to: row.candidateEmail, invitationId: row.id })
-          }
+          await enqueue(
+            tx,
+            rows.map((row) => ({ kind: 'email.invite' as const, orgId: actor.orgId, payload: { invitationId: row.id } })),
+          )
           await recordAudit(tx, {
             orgId: actor.orgId,
             kind: 'invitation.created',
@@ -125,7 +125,7 @@ export function createInvitationService({ db, tokens, mailer, clock, lifecycle, 
             target: assessment.id,
             meta: { invitation_ids: rows.map((r) => r.id), count: rows.length },
           })
-          return rows.map((row, i) => ({ ...row, startUrl: startUrl(links[i]!) }))
+          return rows.map((row) => ({ ...row, startUrl: startUrl(startLinkToken(tokens, row.id)) }))
         })
       } catch (err) {
         // A concurrent call invited the same person between our check and our insert.
@@ -161,6 +161,38 @@ export function createInvitationService({ db, tokens, mailer, clock, lifecycle, 
         db.select().from(reviewFeedback).where(scoped(reviewFeedback)).orderBy(asc(reviewFeedback.createdAt)),
       ])
       return { ...row.invitation, repo: row.repo, comments, feedback }
+    },
+
+    /**
+     * Queues a follow-up email to the candidate: the named follow-up template, else the
+     * org's default. The template is checked now, so a bad id is a 422 rather than a
+     * dead job.
+     */
+    async followUp(actor: Actor, input: { invitationId: string; templateId?: string }) {
+      requireRole(actor, REVIEW)
+      const [invitation] = await db
+        .select({ id: invitations.id })
+        .from(invitations)
+        .where(and(eq(invitations.id, input.invitationId), eq(invitations.orgId, actor.orgId)))
+      if (!invitation) throw unprocessable('invitation_not_found', 'invitation_id does not name an invitation of your organisation')
+      if (input.templateId) await templates.resolve(db, actor.orgId, 'follow_up', input.templateId)
+      return db.transaction(async (tx) => {
+        const [jobId] = await enqueue(tx, [
+          {
+            kind: 'email.follow_up',
+            orgId: actor.orgId,
+            payload: { invitationId: invitation.id, ...(input.templateId ? { templateId: input.templateId } : {}) },
+          },
+        ])
+        await recordAudit(tx, {
+          orgId: actor.orgId,
+          kind: 'invitation.follow_up_queued',
+          actor: actorRef(actor),
+          target: invitation.id,
+          meta: { template_id: input.templateId ?? null, job_id: jobId! },
+        })
+        return { jobId: jobId! }
+      })
     },
 
     /** Withdraws an invitation that has not ended; a started one loses its git access at once. */

@@ -4,6 +4,7 @@ import { recordAudit } from '../audit.ts'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/client.ts'
 import { accessTokens, candidateRepos, type InvitationStatus, invitations, submissions } from '../db/schema/index.ts'
+import { enqueue } from '../jobs/outbox.ts'
 import type { AccessService } from './access.ts'
 
 type Invitation = typeof invitations.$inferSelect
@@ -41,8 +42,10 @@ export function createLifecycle({ db, gitHost, clock, access }: { db: Db; gitHos
     },
 
     /**
-     * Ends an invitation: its access tokens are revoked and its repository archived in the
-     * same transaction. Undefined when another caller ended it first or `guard` failed.
+     * Ends an invitation: its access tokens are revoked and its repository marked archived
+     * in the same transaction, which also enqueues the job that records the final commit
+     * and closes the repository on the git host. Undefined when another caller ended it
+     * first or `guard` failed.
      */
     async end(
       id: string,
@@ -76,13 +79,12 @@ export function createLifecycle({ db, gitHost, clock, access }: { db: Db; gitHos
         await recordAudit(tx, { orgId: row.orgId, kind: `invitation.${ending}`, actor: options.actor, target: id })
         if (repo) {
           await recordAudit(tx, { orgId: row.orgId, kind: 'repo.archived', actor: 'system', target: repo.id, meta: { slug: repo.slug } })
+          await enqueue(tx, [{ kind: 'repo.finalize', orgId: row.orgId, payload: { invitationId: id, ending } }])
         }
-        return { row, repo }
+        return row
       })
-      if (!ended) return undefined
-      access.forget(id)
-      if (ended.repo) await gitHost.archive(ended.repo.repoFullName)
-      return ended.row
+      if (ended) access.forget(id)
+      return ended
     },
 
     /**

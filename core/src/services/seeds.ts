@@ -15,6 +15,8 @@ export interface SeedDeps {
   clock: Clock
 }
 
+type Seed = typeof seeds.$inferSelect
+
 export function createSeedService({ db, gitHost, clock }: SeedDeps) {
   async function get(actor: Actor, id: string) {
     const [seed] = await db
@@ -23,6 +25,22 @@ export function createSeedService({ db, gitHost, clock }: SeedDeps) {
       .where(and(eq(seeds.id, id), eq(seeds.orgId, actor.orgId)))
     if (!seed) throw notFound('seed')
     return seed
+  }
+
+  async function refresh(seed: Seed, sourceUrl: string, actor: string) {
+    const mirror = await gitHost.syncSeed({ repoFullName: seed.seedRepoFullName, sourceUrl })
+    return db.transaction(async (tx) => {
+      const [updated] = await tx
+        .update(seeds)
+        .set({ latestMainSha: mirror.headSha, sourceDefaultBranch: mirror.sourceDefaultBranch, syncedAt: clock.now() })
+        .where(eq(seeds.id, seed.id))
+        .returning()
+      // A person's sync is always recorded; the schedule's only when it moved the seed.
+      if (actor !== 'system' || mirror.headSha !== seed.latestMainSha) {
+        await recordAudit(tx, { orgId: seed.orgId, kind: 'seed.synced', actor, target: seed.id, meta: { from: seed.latestMainSha, to: mirror.headSha } })
+      }
+      return updated!
+    })
   }
 
   return {
@@ -76,25 +94,25 @@ export function createSeedService({ db, gitHost, clock }: SeedDeps) {
       if (input.sourceUrl && stripUrlCredentials(input.sourceUrl) !== seed.sourceRepoUrl) {
         throw unprocessable('seed_source_mismatch', `source_url must name this seed's source, ${seed.sourceRepoUrl}`)
       }
-      const mirror = await gitHost.syncSeed({
-        repoFullName: seed.seedRepoFullName,
-        sourceUrl: input.sourceUrl ?? seed.sourceRepoUrl,
-      })
-      return db.transaction(async (tx) => {
-        const [updated] = await tx
-          .update(seeds)
-          .set({ latestMainSha: mirror.headSha, sourceDefaultBranch: mirror.sourceDefaultBranch, syncedAt: clock.now() })
-          .where(and(eq(seeds.id, id), eq(seeds.orgId, actor.orgId)))
-          .returning()
-        await recordAudit(tx, {
-          orgId: actor.orgId,
-          kind: 'seed.synced',
-          actor: actorRef(actor),
-          target: id,
-          meta: { from: seed.latestMainSha, to: mirror.headSha },
-        })
-        return updated!
-      })
+      return refresh(seed, input.sourceUrl ?? seed.sourceRepoUrl, actorRef(actor))
+    },
+
+    /**
+     * The scheduled sync of the local git host (GitHub seeds follow webhooks instead):
+     * fetches every seed from its stored source. A source that needs credentials fails
+     * here and keeps its last SHA until someone syncs it with them.
+     */
+    async syncAll() {
+      const all = await db.select().from(seeds).orderBy(seeds.syncedAt)
+      const failed: Array<{ seedId: string; error: string }> = []
+      for (const seed of all) {
+        try {
+          await refresh(seed, seed.sourceRepoUrl, 'system')
+        } catch (err) {
+          failed.push({ seedId: seed.id, error: err instanceof Error ? err.message : String(err) })
+        }
+      }
+      return { synced: all.length - failed.length, failed }
     },
   }
 }

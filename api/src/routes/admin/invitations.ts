@@ -109,6 +109,30 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
     },
     async (request) => presentInvitation(await services.invitations.revoke(actorOf(request), request.params.id)),
   )
+
+  app.post(
+    '/api/followup',
+    {
+      schema: {
+        tags,
+        security: admin,
+        summary: "Send the candidate a follow-up email: the named follow-up template, or the org's default",
+        description: 'Queued, not sent inline: 202 means the email job is written and will be sent (and retried) by the job system.',
+        body: z.object({
+          invitation_id: z.uuid({ error: 'must be a UUID' }),
+          template_id: z.uuid({ error: 'must be a UUID' }).optional(),
+        }),
+        response: { 202: z.object({ status: z.literal('queued'), job_id: z.string() }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { jobId } = await services.invitations.followUp(actorOf(request), {
+        invitationId: request.body.invitation_id,
+        templateId: request.body.template_id,
+      })
+      return reply.status(202).send({ status: 'queued' as const, job_id: jobId })
+    },
+  )
 }
 
 export default routes

@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type LoggerOptions } from 'pino'
-import { TOKEN_PATTERN } from '@takehome/core'
+import { TOKEN_PATTERN } from './tokens.ts'
 
 /** Tokens travel in paths (`/api/start/thi_…`) and query strings (`?token=`): neither reaches a log. */
 export function redactUrl(url: string): string {

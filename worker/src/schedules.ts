@@ -1,0 +1,29 @@
+import type { Services } from '@takehome/core'
+
+export interface ScheduleIntervals {
+  sweepIntervalMs: number
+  seedSyncIntervalMs: number
+}
+
+export interface ScheduledTask {
+  name: string
+  everyMs: number
+  run(): Promise<unknown>
+}
+
+const HOUR = 3_600_000
+const KEEP_FINISHED_JOBS_MS = 7 * 24 * HOUR
+
+/**
+ * The periodic work of the product, the same in both modes: timers run it in the embedded
+ * default, BullMQ job schedulers in hosted mode (one run per tick across all replicas).
+ * Each task is safe to run twice; the schedulers only keep that from being the norm.
+ */
+export function scheduledTasks(services: Services, intervals: ScheduleIntervals): ScheduledTask[] {
+  return [
+    { name: 'deadline-sweeper', everyMs: intervals.sweepIntervalMs, run: () => services.deadlines.sweep() },
+    { name: 'reminders', everyMs: intervals.sweepIntervalMs, run: () => services.reminders.scan() },
+    { name: 'seed-sync', everyMs: intervals.seedSyncIntervalMs, run: () => services.seeds.syncAll() },
+    { name: 'outbox-prune', everyMs: HOUR, run: () => services.outbox.prune(new Date(Date.now() - KEEP_FINISHED_JOBS_MS)) },
+  ]
+}
