@@ -1,6 +1,4 @@
-import type { Mailer, OutgoingEmail } from './adapters/mailer.ts'
-import type { Executor } from './db/client.ts'
-import { emailEvents, type TemplateKind } from './db/schema/index.ts'
+import type { TemplateKind } from './db/schema/index.ts'
 import { escapeHtml, renderMarkdown } from './markdown.ts'
 
 export const TEMPLATE_VARIABLES = [
@@ -29,17 +27,18 @@ export const DEFAULT_INVITE_TEMPLATE = {
 /** What an org sends for a kind until it sets a default template of its own. */
 export const DEFAULT_TEMPLATES: Record<TemplateKind, { subject: string; body: string }> = {
   invite: DEFAULT_INVITE_TEMPLATE,
-  // Reminders go to candidates who have not started, so they carry the start link again.
+  // One reminder serves both deadlines: before the start deadline and before the complete one.
   reminder: {
     subject: 'Reminder: your take-home assessment {assessment_title}',
     body: [
       'Hi {candidate_name},',
       '',
-      'This is a reminder that your take-home assessment **{assessment_title}** is waiting for you.',
+      'This is a reminder about your take-home assessment **{assessment_title}**.',
       '',
-      'Open your start page to read the instructions and begin: {start_link}',
+      'Your start page, with the instructions and (once started) your repository: {start_link}',
       '',
-      'Please start before {start_deadline}; after that the link no longer works.',
+      '- Deadline to start: {start_deadline}',
+      '- Deadline to submit: {complete_deadline}',
     ].join('\n'),
   },
   follow_up: {
@@ -93,22 +92,4 @@ export function renderTemplate(template: { subject: string; body: string }, vars
     text: fill(template.body, (v) => v),
     html: fill(renderMarkdown(template.body), toHtml),
   }
-}
-
-/** Sends through the configured mailer and records the send in email_events with the same executor. */
-export async function sendEmail(
-  exec: Executor,
-  mailer: Mailer,
-  email: OutgoingEmail & { invitationId?: string },
-): Promise<void> {
-  const { invitationId, ...message } = email
-  const result = await mailer.send(exec, message)
-  await exec.insert(emailEvents).values({
-    orgId: email.orgId,
-    invitationId,
-    type: email.kind,
-    toEmail: email.to,
-    providerId: result.providerId,
-    status: result.status,
-  })
 }

@@ -1,64 +1,13 @@
 // The product as an outsider meets it: the real embedded-default process (scripts/start.ts),
 // driven over HTTP by a script that knows only the documented API.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
-import net from 'node:net'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createSourceRepo } from '@takehome/core/testing'
 import t from 'tap'
+import { freePort, launch, ready, requireWebBuild } from './helpers.ts'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-
-if (!existsSync(path.join(root, 'web/.next/BUILD_ID'))) {
-  throw new Error('the web app is not built: run `npm test`, which builds it first')
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-interface Running {
-  child: ChildProcess
-  stdout: string[]
-  stderr: string[]
-  exited: Promise<number | null>
-}
-
-function launch(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: root,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const stdout: string[] = []
-  const stderr: string[] = []
-  child.stdout!.on('data', (b: Buffer) => stdout.push(...b.toString().split('\n').filter(Boolean)))
-  child.stderr!.on('data', (b: Buffer) => stderr.push(...b.toString().split('\n').filter(Boolean)))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return { child, stdout, stderr, exited }
-}
-
-/** Resolves with the milliseconds until "Takehome is ready", or rejects if the process dies first. */
-async function ready(run: Running, started: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (run.stdout.some((l) => l.includes('Takehome is ready'))) {
-        clearInterval(timer)
-        resolve(Date.now() - started)
-      }
-    }, 50)
-    void run.exited.then((code) => {
-      clearInterval(timer)
-      reject(new Error(`exited with ${code} before it was ready: ${run.stderr.join('\n')}`))
-    })
-  })
-}
+requireWebBuild()
 
 const keys = (o: unknown) => Object.keys(o as object).sort()
 

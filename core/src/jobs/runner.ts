@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { MailerError } from '../adapters/mailer.ts'
 import type { Clock } from '../clock.ts'
+import { AppError } from '../errors.ts'
 import { type Job, JOB_KINDS, type JobKind, type Outbox } from './outbox.ts'
 
 /** Runs one job. Must be idempotent: read current state first, act only if still needed. */
@@ -29,7 +30,11 @@ export interface RunnerOptions {
 export const JOB_DEFAULTS = { maxAttempts: 8, backoffMs: 2_000, maxBackoffMs: 15 * 60_000 }
 
 const isKnownKind = (kind: string): kind is JobKind => (JOB_KINDS as readonly string[]).includes(kind)
-const isPermanent = (err: unknown) => err instanceof PermanentJobError || (err instanceof MailerError && !err.retryable)
+// A refused input (a template deleted since the job was queued, say) fails the same way every time.
+const isPermanent = (err: unknown) =>
+  err instanceof PermanentJobError ||
+  (err instanceof MailerError && !err.retryable) ||
+  (err instanceof AppError && err.statusCode < 500)
 
 /**
  * Executes outbox jobs: the same code whichever transport delivered the id (the in-process
