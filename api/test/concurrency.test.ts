@@ -55,6 +55,7 @@ t.test('Submit racing the sweeper at the deadline leaves exactly one terminal st
   }
   t.ok(outcomes.every((s) => s === 200 || s === 409), `submit answered 200 or 409: ${outcomes.join(",")}`)
   await built.services.deadlines.sweep()
+  await built.drain()
   const ids = invitations.map((i) => i.id)
   const rows = await built.db
     .select({ invitation: schema.invitations, repo: schema.candidateRepos })

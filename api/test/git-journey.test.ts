@@ -162,6 +162,7 @@ t.test('a push one second after the deadline is refused; the sweeper records the
   const submit = await built.app.inject({ method: 'POST', url: `/api/submit/${invitations[0]!.token}` })
   t.match(expectError(t, submit, 409, 'complete_deadline_passed').message, /ended at/)
   await built.services.deadlines.sweep()
+  await built.drain() // the expiry's follow-up job: final commit, archive, notice
   const detail = (await built.app.inject({ method: 'GET', url: `/api/invitations/${invitations[0]!.id}`, headers: owner.headers })).json()
   t.match(detail, { status: 'expired', repo: { final_sha: inTime, archived: true } }, 'expired with the last in-time push as final')
 })
