@@ -19,7 +19,7 @@ export interface InProcessOptions {
  * process. Several such processes on one PostgreSQL share the work without sharing a job.
  */
 export function createInProcessQueue({ outbox, runner, logger, concurrency = 4, pollMs = 250, leaseMs = 5 * 60_000 }: InProcessOptions) {
-  const active = new Set<Promise<unknown>>()
+  const active = new Map<Promise<unknown>, string>()
   let timer: NodeJS.Timeout | undefined
   let polling = false
   let closed = false
@@ -35,7 +35,7 @@ export function createInProcessQueue({ outbox, runner, logger, concurrency = 4, 
         .execute(job.id)
         .catch((err: unknown) => logger.error({ err, job_id: job.id }, 'job runner error'))
         .finally(() => active.delete(run))
-      active.add(run)
+      active.set(run, job.id)
     }
     return jobs.length
   }
@@ -61,18 +61,22 @@ export function createInProcessQueue({ outbox, runner, logger, concurrency = 4, 
     async drain() {
       for (;;) {
         const claimed = await fill()
-        await Promise.all(active)
+        await Promise.all(active.keys())
         if (claimed === 0 && active.size === 0) return
       }
     },
 
-    /** Takes no new work, lets running jobs finish (within `graceMs`), then returns. */
+    /**
+     * Takes no new work and lets running jobs finish within `graceMs`; those still running
+     * then are handed back, so another runner takes them now rather than when the lease lapses.
+     */
     async stop(graceMs = 10_000) {
       closed = true
       clearTimeout(timer)
       await pass
       const grace = new Promise((resolve) => setTimeout(resolve, graceMs).unref())
-      await Promise.race([Promise.all(active), grace])
+      await Promise.race([Promise.all(active.keys()), grace])
+      if (active.size > 0) await outbox.release([...active.values()])
     },
   }
 }

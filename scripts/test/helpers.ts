@@ -1,0 +1,61 @@
+// Starting the real product (scripts/start.ts, the embedded default) as a child process,
+// for the tests that meet it as an outsider does: over HTTP, by its signals and its output.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+/** scripts/start.ts serves the built web app: without a build it cannot start. */
+export function requireWebBuild() {
+  if (!existsSync(path.join(root, 'web/.next/BUILD_ID'))) {
+    throw new Error('the web app is not built: run `npm test`, which builds it first')
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+export interface Running {
+  child: ChildProcess
+  stdout: string[]
+  stderr: string[]
+  exited: Promise<number | null>
+}
+
+export function launch(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: root,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const stdout: string[] = []
+  const stderr: string[] = []
+  child.stdout!.on('data', (b: Buffer) => stdout.push(...b.toString().split('\n').filter(Boolean)))
+  child.stderr!.on('data', (b: Buffer) => stderr.push(...b.toString().split('\n').filter(Boolean)))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return { child, stdout, stderr, exited }
+}
+
+/** Resolves with the milliseconds until "Takehome is ready", or rejects if the process dies first. */
+export async function ready(run: Running, started: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (run.stdout.some((l) => l.includes('Takehome is ready'))) {
+        clearInterval(timer)
+        resolve(Date.now() - started)
+      }
+    }, 50)
+    void run.exited.then((code) => {
+      clearInterval(timer)
+      reject(new Error(`exited with ${code} before it was ready: ${run.stderr.join('\n')}`))
+    })
+  })
+}
