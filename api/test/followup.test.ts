@@ -1,14 +1,7 @@
 import { rmSync } from 'node:fs'
 import { createSourceRepo } from '@takehome/core/testing'
 import t, { type Test } from 'tap'
-import { type Built, build, expectError, invited, member, rowCounts, signup } from './helper.ts'
-
-interface MailMessage {
-  kind: string
-  to: string
-  subject: string
-  text: string
-}
+import { type Built, build, expectError, invited, mailbox, member, rowCounts, signup } from './helper.ts'
 
 async function setup(t: Test) {
   const built = await build(t)
@@ -17,12 +10,6 @@ async function setup(t: Test) {
   const { owner, invitations } = await invited(built, src.dir, ['ann@example.com'])
   await built.drain()
   return { built, owner, invitation: invitations[0]! }
-}
-
-async function mailOfKind(built: Built, headers: Record<string, string>, kind: string) {
-  await built.drain()
-  const res = await built.app.inject({ method: 'GET', url: '/api/mail', headers })
-  return (res.json() as { messages: MailMessage[] }).messages.filter((m) => m.kind === kind)
 }
 
 const followUp = (built: Built, headers: Record<string, string>, payload: object) =>
@@ -34,7 +21,7 @@ t.test("a follow-up is queued, then sent with the org's default or the named tem
   const queued = await followUp(built, owner.headers, { invitation_id: invitation.id })
   t.equal(queued.statusCode, 202, queued.body)
   t.match(queued.json(), { status: 'queued', job_id: /^[0-9a-f-]{36}$/ })
-  let sent = await mailOfKind(built, owner.headers, 'follow_up')
+  let sent = await mailbox(built, owner.headers, { kind: 'follow_up' })
   t.equal(sent.length, 1, 'one follow-up')
   t.match(sent[0], { to: 'ann@example.com', subject: 'Thank you for your work on Backend exercise' })
 
@@ -47,7 +34,7 @@ t.test("a follow-up is queued, then sent with the org's default or the named tem
   t.equal(template.statusCode, 201, template.body)
   const named = await followUp(built, owner.headers, { invitation_id: invitation.id, template_id: template.json().id })
   t.equal(named.statusCode, 202, named.body)
-  sent = await mailOfKind(built, owner.headers, 'follow_up')
+  sent = await mailbox(built, owner.headers, { kind: 'follow_up' })
   t.equal(sent.length, 2)
   t.match(sent[0], { subject: 'Next steps, there', text: 'We would like to talk about Backend exercise.' })
 
@@ -103,7 +90,7 @@ t.test('a job that cannot succeed is dead-lettered, listed for admins, counted i
   t.equal(queued.statusCode, 202)
   // Deleted after queuing: the job finds nothing to send with, every time.
   t.equal((await built.app.inject({ method: 'DELETE', url: `/api/email-templates/${templateId}`, headers: owner.headers })).statusCode, 204)
-  t.same(await mailOfKind(built, owner.headers, 'follow_up'), [], 'nothing sent')
+  t.same(await mailbox(built, owner.headers, { kind: 'follow_up' }), [], 'nothing sent')
 
   const failed = await built.app.inject({ method: 'GET', url: '/api/jobs/failed', headers: owner.headers })
   t.equal(failed.statusCode, 200)

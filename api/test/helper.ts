@@ -171,3 +171,22 @@ export async function invited(built: Pick<Built, 'app'>, sourceDir: string, emai
   const invitations = await invite(built, owner.headers, assessment.id, emails.map((email) => ({ email })))
   return { owner, seed, assessment, invitations }
 }
+
+export interface MailMessage {
+  id: string
+  kind: string
+  to: string
+  subject: string
+  text: string
+  html: string
+  created_at: string
+}
+
+/** Runs the queued jobs (emails are jobs), then reads the local mailbox, newest first; of one kind if given. */
+export async function mailbox(built: Pick<Built, 'app' | 'drain'>, headers: Headers, options: { kind?: string; limit?: number } = {}) {
+  await built.drain()
+  const res = await built.app.inject({ method: 'GET', url: `/api/mail?limit=${options.limit ?? 100}`, headers })
+  if (res.statusCode !== 200) throw new Error(`mail failed: ${res.statusCode} ${res.body}`)
+  const { messages } = res.json() as { messages: MailMessage[] }
+  return options.kind ? messages.filter((m) => m.kind === options.kind) : messages
+}

@@ -3,7 +3,7 @@ import { schema } from '@takehome/core'
 import { createSourceRepo } from '@takehome/core/testing'
 import { and, eq, inArray } from 'drizzle-orm'
 import t, { type Test } from 'tap'
-import { type Built, build, createAssessment, createSeed, expectError, member, rowCounts, signup } from './helper.ts'
+import { type Built, build, createAssessment, createSeed, expectError, mailbox, member, rowCounts, signup } from './helper.ts'
 
 type Headers = Record<string, string>
 interface CreatedInvitation {
@@ -13,15 +13,6 @@ interface CreatedInvitation {
   status: string
   start_url: string
   start_deadline: string
-}
-interface MailMessage {
-  id: string
-  kind: string
-  to: string
-  subject: string
-  text: string
-  html: string
-  created_at: string
 }
 
 const DAY_MS = 24 * 3600 * 1000
@@ -53,13 +44,7 @@ function invite(built: Built, headers: Headers, assessmentId: string, candidates
   })
 }
 
-/** The invite emails are jobs: runs them, then reads the mailbox. */
-async function mail(built: Built, headers: Headers, limit = 100): Promise<MailMessage[]> {
-  await built.drain()
-  const res = await built.app.inject({ method: 'GET', url: `/api/mail?limit=${limit}`, headers })
-  if (res.statusCode !== 200) throw new Error(`mail failed: ${res.statusCode} ${res.body}`)
-  return (res.json() as { messages: MailMessage[] }).messages
-}
+const mail = (built: Built, headers: Headers, limit = 100) => mailbox(built, headers, { limit })
 
 t.test('inviting candidates merges repeated emails, returns start links and sends one invite each', async (t) => {
   const { built, owner, assessment } = await setup(t)

@@ -1,16 +1,9 @@
 import { rmSync } from 'node:fs'
 import { createSourceRepo } from '@takehome/core/testing'
 import t, { type Test } from 'tap'
-import { type Built, build, invited, member } from './helper.ts'
+import { type Built, build, invited, mailbox, member } from './helper.ts'
 
 const HOUR = 3_600_000
-
-interface MailMessage {
-  kind: string
-  to: string
-  subject: string
-  text: string
-}
 
 async function setup(t: Test, emails: string[], assessment: object = {}) {
   const built = await build(t)
@@ -19,12 +12,6 @@ async function setup(t: Test, emails: string[], assessment: object = {}) {
   const result = await invited(built, src.dir, emails, { time_to_start: 'P3D', time_to_complete: 'PT48H', ...assessment })
   await built.drain()
   return { built, ...result }
-}
-
-async function mailbox(built: Built, headers: Record<string, string>, kind: string) {
-  await built.drain()
-  const res = await built.app.inject({ method: 'GET', url: '/api/mail?limit=100', headers })
-  return (res.json() as { messages: MailMessage[] }).messages.filter((m) => m.kind === kind)
 }
 
 /** What the reminder schedule does on each tick. */
@@ -38,13 +25,13 @@ t.test('a candidate who has not started is reminded once, a day before the start
   built.clock.advance(2 * HOUR)
   t.equal(await tick(built), 1, 'due 23 hours before the deadline')
   t.equal(await tick(built), 1, 'still due on the next tick…')
-  const sent = await mailbox(built, owner.headers, 'reminder')
+  const sent = await mailbox(built, owner.headers, { kind: 'reminder' })
   t.equal(sent.length, 1, '…but sent once')
   t.match(sent[0], { to: 'ann@example.com', subject: 'Reminder: your take-home assessment Backend exercise' })
   t.match(sent[0]!.text, invitations[0]!.start_url, 'with the start link again')
   t.match(sent[0]!.text, 'Deadline to submit: set when you start')
   await tick(built)
-  t.equal((await mailbox(built, owner.headers, 'reminder')).length, 1, 'and never again')
+  t.equal((await mailbox(built, owner.headers, { kind: 'reminder' })).length, 1, 'and never again')
 })
 
 t.test("the org's default reminder template is used; no reminder for someone invited inside the window", async (t) => {
@@ -69,7 +56,7 @@ t.test("the org's default reminder template is used; no reminder for someone inv
   t.equal(own.statusCode, 201)
   later.built.clock.advance(25 * HOUR)
   t.equal(await tick(later.built), 1)
-  const [sent] = await mailbox(later.built, later.owner.headers, 'reminder')
+  const [sent] = await mailbox(later.built, later.owner.headers, { kind: 'reminder' })
   t.match(sent, { to: 'bob@example.com', subject: 'Still there, there?', text: /^Start by 2026-11-03 09:00 UTC\.$/ })
 })
 
@@ -82,7 +69,7 @@ t.test('a started candidate is reminded before the complete deadline; one who su
   t.equal((await built.app.inject({ method: 'POST', url: `/api/submit/${invitations[1]!.token}` })).statusCode, 200)
   built.clock.advance(25 * HOUR)
   t.equal(await tick(built), 1, 'only the candidate still working')
-  const sent = await mailbox(built, owner.headers, 'reminder')
+  const sent = await mailbox(built, owner.headers, { kind: 'reminder' })
   t.equal(sent.length, 1)
   t.match(sent[0], { to: 'ann@example.com', text: /Deadline to submit: 2026-11-03 09:00 UTC/ })
 })
@@ -95,11 +82,11 @@ t.test('when time runs out the sweeper records the final commit, archives, and t
   t.equal(started.statusCode, 200)
   built.clock.advance(48 * HOUR + 1)
   t.same(await built.services.deadlines.sweep(), { expired: 1 })
-  const notices = await mailbox(built, owner.headers, 'notice')
+  const notices = await mailbox(built, owner.headers, { kind: 'notice' })
   const detail = (await built.app.inject({ method: 'GET', url: `/api/invitations/${invitations[0]!.id}`, headers: owner.headers })).json()
   t.match(detail, { status: 'expired', repo: { archived: true, final_sha: /^[0-9a-f]{40}$/ } })
   t.same(notices.map((n) => n.to).sort(), [admin.email, owner.user.email].sort(), 'one notice each to the owner and the admin, none to the reviewer')
   t.match(notices[0]!.text, `captured at commit ${detail.repo.final_sha}`)
   t.same(await built.services.deadlines.sweep(), { expired: 0 }, 'a second sweep finds nothing')
-  t.equal((await mailbox(built, owner.headers, 'notice')).length, 2, 'and sends nothing more')
+  t.equal((await mailbox(built, owner.headers, { kind: 'notice' })).length, 2, 'and sends nothing more')
 })
