@@ -69,7 +69,7 @@ export async function startBullmqJobs(services: Services, options: BullmqJobOpti
   // Retries and the dead letter are the outbox's (the runner records them there), so a
   // BullMQ job is one attempt; a retry is handed over again when the outbox says it is due.
   const jobWorker = new Worker<{ outboxId: string }>(JOB_QUEUE, (job) => services.jobs.execute(job.data.outboxId), {
-    connection: connect(options.redisUrl),
+    connection,
     concurrency,
   })
 
@@ -85,7 +85,7 @@ export async function startBullmqJobs(services: Services, options: BullmqJobOpti
       if (!task) throw new Error(`unknown schedule ${job.name}`)
       return task.run()
     },
-    { connection: connect(options.redisUrl), concurrency: 1 },
+    { connection, concurrency: 1 },
   )
   for (const worker of [jobWorker, scheduleWorker]) {
     worker.on('failed', (job, err) => logger.error({ err, queue: worker.name, job: job?.name }, 'queue job failed'))
