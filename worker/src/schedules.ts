@@ -24,6 +24,6 @@ export function scheduledTasks(services: Services, intervals: ScheduleIntervals)
     { name: 'deadline-sweeper', everyMs: intervals.sweepIntervalMs, run: () => services.deadlines.sweep() },
     { name: 'reminders', everyMs: intervals.sweepIntervalMs, run: () => services.reminders.scan() },
     { name: 'seed-sync', everyMs: intervals.seedSyncIntervalMs, run: () => services.seeds.syncAll() },
-    { name: 'outbox-prune', everyMs: HOUR, run: () => services.outbox.prune(new Date(Date.now() - KEEP_FINISHED_JOBS_MS)) },
+    { name: 'outbox-prune', everyMs: HOUR, run: () => services.outbox.prune(KEEP_FINISHED_JOBS_MS) },
   ]
 }

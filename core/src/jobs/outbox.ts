@@ -132,8 +132,9 @@ export function createOutbox({ db, clock }: { db: Db; clock: Clock }) {
       return rows.length > 0
     },
 
-    /** Drops finished jobs older than `before`, so the table stays small. */
-    async prune(before: Date) {
+    /** Drops jobs finished more than `ageMs` ago, so the table stays small. Keyed jobs stay: they are what keeps a reminder from being sent twice. */
+    async prune(ageMs: number) {
+      const before = new Date(clock.now().getTime() - ageMs)
       await db.delete(outbox).where(and(eq(outbox.status, 'done'), lte(outbox.updatedAt, before), sql`${outbox.key} is null`))
     },
   }
