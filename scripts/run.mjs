@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start` and `npm test` land here, so the README's two commands work on a fresh
+// `npm start`, `npm test` and `pnpm bench` land here, so the README's two commands work on a fresh
 // clone with only Node and git: this installs what is missing, then starts or tests.
 // Plain JavaScript on purpose: it runs before any dependency (tsx included) exists.
 import { spawnSync } from 'node:child_process'
@@ -140,10 +140,18 @@ function start() {
   process.exit(result.status ?? 1)
 }
 
+function bench() {
+  install()
+  step('Benchmarks (the report is printed when all have run)')
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts'], { cwd: root, stdio: 'inherit', env })
+  process.exit(result.status ?? 1)
+}
+
 const command = process.argv[2]
 if (command === 'test') await test()
 else if (command === 'start') start()
+else if (command === 'bench') bench()
 else {
-  console.error('usage: node scripts/run.mjs start|test')
+  console.error('usage: node scripts/run.mjs start|test|bench')
   process.exit(2)
 }
