@@ -10,6 +10,8 @@ export const SCHEDULE_QUEUE = 'takehome-schedules'
 
 export interface BullmqJobOptions extends ScheduleIntervals {
   redisUrl: string
+  /** Redis key prefix of the queues (BullMQ's own by default); one per deployment sharing a Redis. */
+  prefix?: string
   logger: Logger
   /** Jobs one worker process runs at once. */
   concurrency?: number
@@ -23,9 +25,9 @@ export interface BullmqJobOptions extends ScheduleIntervals {
 const connect = (url: string) => new Redis(url, { maxRetriesPerRequest: null })
 
 /** Queue counts for operators (/metrics), readable from any process that can reach Redis. */
-export function openJobQueue(redisUrl: string) {
+export function openJobQueue(redisUrl: string, prefix?: string) {
   const connection = connect(redisUrl)
-  const queue = new Queue(JOB_QUEUE, { connection })
+  const queue = new Queue(JOB_QUEUE, { connection, prefix })
   return {
     counts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
     async close() {
@@ -42,10 +44,10 @@ export function openJobQueue(redisUrl: string) {
  * interval across every replica.
  */
 export async function startBullmqJobs(services: Services, options: BullmqJobOptions) {
-  const { logger, concurrency = 8, pollMs = 500, leaseMs = 5 * 60_000 } = options
+  const { logger, prefix, concurrency = 8, pollMs = 500, leaseMs = 5 * 60_000 } = options
   const connection = connect(options.redisUrl)
-  const jobs = new Queue(JOB_QUEUE, { connection })
-  const schedules = new Queue(SCHEDULE_QUEUE, { connection })
+  const jobs = new Queue(JOB_QUEUE, { connection, prefix })
+  const schedules = new Queue(SCHEDULE_QUEUE, { connection, prefix })
 
   const dispatcher = every(
     'outbox-dispatch',
@@ -70,6 +72,7 @@ export async function startBullmqJobs(services: Services, options: BullmqJobOpti
   // BullMQ job is one attempt; a retry is handed over again when the outbox says it is due.
   const jobWorker = new Worker<{ outboxId: string }>(JOB_QUEUE, (job) => services.jobs.execute(job.data.outboxId), {
     connection,
+    prefix,
     concurrency,
   })
 
@@ -85,7 +88,7 @@ export async function startBullmqJobs(services: Services, options: BullmqJobOpti
       if (!task) throw new Error(`unknown schedule ${job.name}`)
       return task.run()
     },
-    { connection, concurrency: 1 },
+    { connection, prefix, concurrency: 1 },
   )
   for (const worker of [jobWorker, scheduleWorker]) {
     worker.on('failed', (job, err) => logger.error({ err, queue: worker.name, job: job?.name }, 'queue job failed'))

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { createInProcessQueue, createResendMailer, enqueue, type JobRunner, MailerError, schema, type Outcome, type Services } from '@takehome/core'
 import { createTestClock, createTestServices, startResendDouble, type TestServices } from '@takehome/core/testing'
 import { Queue } from 'bullmq'
@@ -266,11 +267,11 @@ t.test(
       t.fail(`Redis is unreachable at ${REDIS_URL}: ${redisDown} (CI is set, so the BullMQ tests cannot be skipped)`)
       return
     }
-    // startBullmqJobs has fixed queue names and no prefix: the tests share them with anything
-    // else on this Redis, so they empty both queues before and after.
+    // A key prefix of this run's own: the queues it empties are nobody else's on this Redis.
+    const prefix = `takehome-test-${randomUUID()}`
     const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null })
-    const jobQueue = new Queue(JOB_QUEUE, { connection })
-    const scheduleQueue = new Queue(SCHEDULE_QUEUE, { connection })
+    const jobQueue = new Queue(JOB_QUEUE, { connection, prefix })
+    const scheduleQueue = new Queue(SCHEDULE_QUEUE, { connection, prefix })
     const obliterate = () => Promise.all([jobQueue.obliterate({ force: true }), scheduleQueue.obliterate({ force: true })])
     t.teardown(async () => {
       await obliterate()
@@ -281,7 +282,7 @@ t.test(
 
     /** A worker process's jobs, with schedules an hour apart so that only their first tick runs. */
     const startHosted = (services: Services) =>
-      startBullmqJobs(services, { redisUrl: REDIS_URL, logger, sweepIntervalMs: HOUR, seedSyncIntervalMs: HOUR, pollMs: 10, concurrency: 4, leaseMs: LEASE_MS })
+      startBullmqJobs(services, { redisUrl: REDIS_URL, prefix, logger, sweepIntervalMs: HOUR, seedSyncIntervalMs: HOUR, pollMs: 10, concurrency: 4, leaseMs: LEASE_MS })
 
     /** The outbox, recording the ids each claim took. */
     const recordingClaims = (outbox: Services['outbox']) => {
