@@ -39,18 +39,15 @@ export async function startApp() {
   const base = `http://127.0.0.1:${port}`
   // pino's default destination (stdout) writes synchronously too; /dev/null keeps the
   // report readable while every log line is still built and written.
-  const devNullLogger = (level: string) => createLogger(level, pino.destination({ dest: '/dev/null', sync: true }))
-  const logger = devNullLogger('info')
+  const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: true }))
   const ts = await createTestServices({ appBaseUrl: base, logger })
-  const build = (level: string) =>
-    buildApp({
-      services: ts.services,
-      logger: level === 'info' ? logger : devNullLogger(level),
-      gitProjectRoot: ts.gitHost.candidatesRoot,
-      rateLimits: RAISED,
-      config: { publicUrl: base, appBaseUrl: base, secureCookies: false, sessionSecret: 'bench-session-secret-0123456789abcdef0123', trustProxy: false },
-    })
-  const app = await build('info')
+  const app = await buildApp({
+    services: ts.services,
+    logger,
+    gitProjectRoot: ts.gitHost.candidatesRoot,
+    rateLimits: RAISED,
+    config: { publicUrl: base, appBaseUrl: base, secureCookies: false, sessionSecret: 'bench-session-secret-0123456789abcdef0123', trustProxy: false },
+  })
   await app.listen({ port, host: '127.0.0.1' })
   const built = { app }
   const owner = await signup(built)
@@ -87,21 +84,9 @@ export async function startApp() {
     return (res.json() as { commits: Array<{ sha: string; message: string }> }).commits
   }
 
-  /**
-   * A second app on the same services and database, with another LOG_LEVEL: shows what
-   * the per-request log lines cost. The caller closes it.
-   */
-  async function twinWithLogLevel(level: string) {
-    const twin = await build(level)
-    await twin.listen({ port: 0, host: '127.0.0.1' })
-    const { port: twinPort } = twin.server.address() as AddressInfo
-    return { base: `http://127.0.0.1:${twinPort}`, close: () => twin.close() }
-  }
-
   return {
     app,
     base,
-    twinWithLogLevel,
     candidatesRoot: ts.gitHost.candidatesRoot,
     startCandidates,
     commitsOf,

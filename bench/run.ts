@@ -45,7 +45,7 @@ try {
     [
       '### Summary',
       '',
-      `- broker / bare req/s: ${fmtRatio(a.ratio)} (target ≥ 0.50); ${fmtRatio(a.quietRatio)} at LOG_LEVEL=warn`,
+      `- broker / bare req/s: ${fmtRatio(a.ratio)} (target ≥ 0.50)`,
       `- gateway / direct clone time: ${fmtRatio(b.medianRatio)} by median, ${fmtRatio(b.meanRatio)} by mean, ${fmtRatio(b.pairedRatio)} paired (target ≤ 1.10)`,
       `- concurrent: ${c.failures} failures, ${c.verified}/${CONCURRENT.candidates} pushes landed, ${fmtS(c.wallMs)} wall`,
       `- total bench time: ${fmtS(performance.now() - started)}; load average at the end: ${os

@@ -47,10 +47,6 @@ export async function benchThroughput(bench: BenchApp, candidate: StartedCandida
   const bareUrl = `http://127.0.0.1:${port}/`
   const path = `/git/credential?token=${candidate.accessToken}`
   const brokerUrl = `${bench.base}${path}`
-  // Diagnostic: the same app and services at LOG_LEVEL=warn, without Fastify's two
-  // per-request info lines.
-  const quiet = await bench.twinWithLogLevel('warn')
-  const quietUrl = `${quiet.base}${path}`
 
   try {
     const check = await fetch(brokerUrl)
@@ -60,17 +56,13 @@ export async function benchThroughput(bench: BenchApp, candidate: StartedCandida
     progress(`(a) warm-up ${THROUGHPUT.warmupS} s each`)
     await cannon('warm-up bare', bareUrl, THROUGHPUT.warmupS)
     await cannon('warm-up broker', brokerUrl, THROUGHPUT.warmupS)
-    await cannon('warm-up broker, warn', quietUrl, THROUGHPUT.warmupS)
     progress(`(a) bare Fastify, ${THROUGHPUT.durationS} s`)
     const bareRun = await cannon('bare Fastify route (constant string)', bareUrl, THROUGHPUT.durationS)
     progress(`(a) credential broker, ${THROUGHPUT.durationS} s`)
     const brokerRun = await cannon('GET /git/credential, LOG_LEVEL=info (default)', brokerUrl, THROUGHPUT.durationS)
-    progress(`(a) credential broker at LOG_LEVEL=warn, ${THROUGHPUT.durationS} s`)
-    const quietRun = await cannon('diagnostic: the same at LOG_LEVEL=warn', quietUrl, THROUGHPUT.durationS)
 
     const ratio = brokerRun.reqPerSec / bareRun.reqPerSec
-    const quietRatio = quietRun.reqPerSec / bareRun.reqPerSec
-    const rows = [bareRun, brokerRun, quietRun].map((r) => [
+    const rows = [bareRun, brokerRun].map((r) => [
       r.label,
       fmtInt(r.reqPerSec),
       fmtInt(r.stddev),
@@ -91,12 +83,11 @@ export async function benchThroughput(bench: BenchApp, candidate: StartedCandida
       '',
       table(['target', 'req/s', '± stddev', 'µs/req', 'p50 ms', 'p99 ms', 'requests', 'non-2xx', 'errors'], rows),
       '',
-      `broker / bare = **${fmtRatio(ratio)}** (target ≥ ${THROUGHPUT.target}: ${verdict(ratio >= THROUGHPUT.target)}); at LOG_LEVEL=warn: ${fmtRatio(quietRatio)}`,
+      `broker / bare = **${fmtRatio(ratio)}** (target ≥ ${THROUGHPUT.target}: ${verdict(ratio >= THROUGHPUT.target)})`,
     ].join('\n')
-    const clean = [brokerRun, quietRun].every((r) => r.non2xx === 0 && r.errors === 0)
-    return { report, ratio, quietRatio, bare: bareRun, broker: brokerRun, ok: clean }
+    const clean = brokerRun.non2xx === 0 && brokerRun.errors === 0
+    return { report, ratio, bare: bareRun, broker: brokerRun, ok: clean }
   } finally {
     await bare.close()
-    await quiet.close()
   }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { candidateMachine, createSourceRepo } from '@takehome/core/testing'
 import t, { type Test } from 'tap'
+import type { MailMessage } from '../../api/test/helper.ts'
 import { freePort, launch, ready, requireWebBuild, type Running } from './helpers.ts'
 
 requireWebBuild()
@@ -20,16 +21,6 @@ const MAIL_CAP_MS = 60_000
 const SWEEP_CAP_MS = 30_000
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-interface Mail {
-  id: string
-  kind: string
-  to: string
-  subject: string
-  text: string
-  html: string
-  created_at: string
-}
 
 /**
  * One product installation: a DATA_DIR and a port that outlive its processes, so that a
@@ -90,7 +81,7 @@ async function installation(t: Test, env: Record<string, string> = {}) {
       return res.headers.getSetCookie()[0]!.split(';')[0]!
     },
 
-    async mail(cookie: string): Promise<Mail[]> {
+    async mail(cookie: string): Promise<MailMessage[]> {
       const res = await request('GET', '/api/mail?limit=200', { cookie })
       if (res.status !== 200) throw new Error(`GET /api/mail answered ${res.status}`)
       return res.body.messages
@@ -144,10 +135,10 @@ const PLACEHOLDER = /\{+\s*[A-Za-z_][\w.-]*\s*\}+|%7B[A-Za-z_]+%7D/i
 const START_URL = /https?:\/\/[^\s<>"')]+\/start\/thi_[0-9A-Za-z]+/g
 
 /** Each candidate got exactly one invite, carrying their own start link and no unfilled variable. */
-function checkInvites(t: Test, messages: Mail[], invitations: Array<{ candidate_email: string; start_url: string }>) {
+function checkInvites(t: Test, messages: MailMessage[], invitations: Array<{ candidate_email: string; start_url: string }>) {
   t.equal(messages.length, invitations.length, `exactly ${invitations.length} emails`)
   t.same(messages.filter((m) => m.kind !== 'invite'), [], 'all of them invites')
-  const byRecipient = new Map<string, Mail[]>()
+  const byRecipient = new Map<string, MailMessage[]>()
   for (const m of messages) byRecipient.set(m.to, [...(byRecipient.get(m.to) ?? []), m])
   const duplicated = [...byRecipient].filter(([, sent]) => sent.length > 1).map(([to]) => to)
   t.same(duplicated, [], 'nobody got two')

@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm'
 import type { GitHost } from '../adapters/git-host.ts'
 import type { Mailer, OutgoingEmail } from '../adapters/mailer.ts'
 import type { Clock } from '../clock.ts'
-import type { Db } from '../db/client.ts'
+import type { Db, Executor } from '../db/client.ts'
 import { assessments, candidateRepos, emailEvents, invitations, orgMembers, users } from '../db/schema/index.ts'
 import { renderTemplate, type TemplateVariables } from '../email.ts'
 import { renderMarkdown } from '../markdown.ts'
@@ -58,23 +58,20 @@ export function createJobHandlers({ db, mailer, gitHost, lifecycle, templates, t
    */
   async function deliver(job: Job, email: Omit<OutgoingEmail, 'idempotencyKey'> & { invitationId?: string }) {
     const { invitationId, ...message } = email
-    await db.transaction(async (tx) => {
-      const [sent] = await tx.select({ id: emailEvents.id }).from(emailEvents).where(eq(emailEvents.outboxId, job.id))
+    const send = async (exec: Executor) => {
+      const [sent] = await exec.select({ id: emailEvents.id }).from(emailEvents).where(eq(emailEvents.outboxId, job.id))
       if (sent) return
-      const result = await mailer.send(tx, { ...message, idempotencyKey: job.id })
-      await tx
+      const result = await mailer.send(exec, { ...message, idempotencyKey: job.id })
+      await exec
         .insert(emailEvents)
-        .values({
-          orgId: email.orgId,
-          invitationId,
-          type: email.kind,
-          toEmail: email.to,
-          providerId: result.providerId,
-          status: result.status,
-          outboxId: job.id,
-        })
+        .values({ orgId: email.orgId, invitationId, type: email.kind, toEmail: email.to, providerId: result.providerId, status: result.status, outboxId: job.id })
         .onConflictDoNothing()
-    })
+    }
+    // The local mailbox stores the message, so it commits together with the record of the
+    // send. A provider is called outside any transaction (one held open across a network
+    // call would stall the database, all of it on PGlite); its idempotency key covers a
+    // crash between its answer and our record.
+    await (mailer.kind === 'local' ? db.transaction(send) : send(db))
   }
 
   async function sendToCandidate(job: Job, row: NonNullable<Awaited<ReturnType<typeof invitationOf>>>, template: { subject: string; body: string }, kind: 'invite' | 'reminder' | 'follow_up') {
