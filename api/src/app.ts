@@ -47,13 +47,18 @@ export const DEFAULT_RATE_LIMITS = {
   git: { max: 3_000, timeWindow: 60_000 },
 }
 
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops
+}
+
 /** Registers plugins and routes only; the composition root (server.ts) builds what it needs. */
 export async function buildApp(opts: AppOptions) {
   const { services, config } = opts
   const rateLimits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits }
   const app = Fastify({
     loggerInstance: opts.logger,
-    trustProxy: config.trustProxy,
+    // Fastify ignores a numeric trustProxy (5.12): a hop count is given as a function.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),

@@ -14,6 +14,18 @@ const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://takehome.example.com' })
   .transform((v) => v.replace(/\/+$/, ''))
 
+const MiB = 1024 * 1024
+
+const flag = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1')
+
+function bytes(fallback: number) {
+  return z.coerce
+    .number({ error: 'must be a number of bytes' })
+    .int({ error: 'must be a whole number of bytes' })
+    .min(1024, { error: 'must be at least 1024 bytes' })
+    .default(fallback)
+}
+
 const envSchema = z.object({
   PORT: z.coerce
     .number({ error: 'must be a port number' })
@@ -53,10 +65,27 @@ const envSchema = z.object({
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
-  TRUST_PROXY: z
-    .enum(['true', 'false', '1', '0'])
-    .default('false')
-    .transform((v) => v === 'true' || v === '1'),
+  TRUST_PROXY: z.preprocess(emptyToUndefined, z.string().trim().default('false')),
+  SIGNUP: z
+    .enum(['first-user', 'invite', 'open'], { error: 'must be one of first-user, invite, open' })
+    .default('first-user'),
+  ALLOW_LOCAL_SEEDS: z.preprocess(emptyToUndefined, flag.optional()),
+  ALLOW_PRIVATE_SEED_HOSTS: z.preprocess(emptyToUndefined, flag.default(false)),
+  METRICS_TOKEN: z.preprocess(
+    emptyToUndefined,
+    z.string().min(16, { error: 'must be at least 16 characters (e.g. `openssl rand -hex 24`)' }).optional(),
+  ),
+  WORKER: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  PUSH_MAX_BYTES: bytes(1024 * MiB),
+  PUSH_DEFAULT_MAX_BYTES: bytes(100 * MiB),
+  REPO_QUOTA_BYTES: bytes(2048 * MiB),
+  GIT_MAX_REQUESTS: count(64),
+  GIT_MAX_REQUESTS_PER_TOKEN: count(4),
+  GIT_IDLE_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int()
+    .min(100, { error: 'must be at least 100' })
+    .default(30_000),
   SEED_SYNC_INTERVAL_MS: z.coerce
     .number({ error: 'must be a number of milliseconds' })
     .int()
@@ -73,6 +102,37 @@ const envSchema = z.object({
   RESEND_API_KEY: optionalString,
   SUPABASE_URL: optionalString,
 })
+
+function count(fallback: number) {
+  return z.coerce
+    .number({ error: 'must be a whole number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(10_000, { error: 'must be at most 10000' })
+    .default(fallback)
+}
+
+/**
+ * `TRUST_PROXY` as Fastify's `trustProxy` takes it, minus `true` (which trusts every hop,
+ * so anyone could forge their address): a hop count, or proxy addresses/CIDRs.
+ */
+function trustProxy(raw: string): TrustProxy {
+  if (raw === 'false' || raw === '0') return false
+  if (/^\d+$/.test(raw)) return Number(raw)
+  if (raw === 'true' || raw === '1') {
+    throw new ConfigError('TRUST_PROXY must be a hop count (e.g. 1) or proxy addresses/CIDRs, not true: trusting every hop lets anyone forge X-Forwarded-For')
+  }
+  const list = raw.split(',').map((v) => v.trim()).filter(Boolean)
+  const address = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)(\/\d{1,3})?$/i
+  const bad = list.find((v) => !address.test(v) && !['loopback', 'linklocal', 'uniquelocal'].includes(v))
+  if (bad !== undefined || list.length === 0) {
+    throw new ConfigError(`TRUST_PROXY must be a hop count or a comma-separated list of proxy addresses/CIDRs (got ${JSON.stringify(raw)})`)
+  }
+  return list
+}
+
+/** false: the socket's address is the client's; a number: that many proxies in front; a list: trusted proxies. */
+export type TrustProxy = false | number | string[]
 
 function hours(fallback: number) {
   return z.coerce
@@ -102,9 +162,35 @@ export interface Config {
   /** Resend, when `RESEND_API_KEY` is set; the local mailbox otherwise. */
   resend: { apiKey: string; from: string; apiUrl: string } | undefined
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
-  trustProxy: boolean
+  trustProxy: TrustProxy
   /** Cookies carry `Secure` when the public origin is https. */
   secureCookies: boolean
+  /** Who may sign up: only the instance's first user, nobody (invitations only), or anyone. */
+  signup: 'first-user' | 'invite' | 'open'
+  /**
+   * Seeds from local paths: everyone, only the instance's first org (the embedded
+   * default's own demo), or nobody.
+   */
+  localSeeds: 'allowed' | 'first-org' | 'refused'
+  /** Seeds from loopback, private and link-local addresses. */
+  allowPrivateSeedHosts: boolean
+  /** Bearer token for `/metrics`; unset: loopback callers only. */
+  metricsToken: string | undefined
+  /** Whether the all-in-one start runs job workers in its own process. */
+  worker: boolean
+  git: {
+    /** Server-wide cap on one push (`receive.maxInputSize`); an assessment's limit may not exceed it. */
+    pushMaxBytes: number
+    /** An assessment's push limit when it sets none. */
+    pushDefaultMaxBytes: number
+    /** Disk a candidate repository may use; pushes past it are refused. */
+    repoQuotaBytes: number
+    /** Concurrent git requests, overall and per access token. */
+    maxRequests: number
+    maxRequestsPerToken: number
+    /** A git request whose body sends nothing for this long is ended. */
+    idleTimeoutMs: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -149,6 +235,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (hosted && !e.SESSION_SECRET) {
     throw new ConfigError('SESSION_SECRET is required when DATABASE_URL is set (every replica must sign cookies alike)')
   }
+  if (e.PUSH_DEFAULT_MAX_BYTES > e.PUSH_MAX_BYTES) {
+    throw new ConfigError('PUSH_DEFAULT_MAX_BYTES must not exceed PUSH_MAX_BYTES')
+  }
+  const trusted = trustProxy(e.TRUST_PROXY)
   const generated = hosted ? undefined : generatedSecrets(dataDir)
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`
   return {
@@ -166,8 +256,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reminders: { hoursBeforeStart: e.REMINDER_HOURS_BEFORE_START, hoursBeforeComplete: e.REMINDER_HOURS_BEFORE_COMPLETE },
     resend: e.RESEND_API_KEY ? { apiKey: e.RESEND_API_KEY, from: e.EMAIL_FROM!, apiUrl: e.RESEND_API_URL } : undefined,
     logLevel: e.LOG_LEVEL,
-    trustProxy: e.TRUST_PROXY,
+    trustProxy: trusted,
     secureCookies: publicUrl.startsWith('https:'),
+    signup: e.SIGNUP,
+    localSeeds: e.ALLOW_LOCAL_SEEDS === undefined ? (hosted ? 'refused' : 'first-org') : e.ALLOW_LOCAL_SEEDS ? 'allowed' : 'refused',
+    allowPrivateSeedHosts: e.ALLOW_PRIVATE_SEED_HOSTS,
+    metricsToken: e.METRICS_TOKEN,
+    worker: e.WORKER === 'on',
+    git: {
+      pushMaxBytes: e.PUSH_MAX_BYTES,
+      pushDefaultMaxBytes: e.PUSH_DEFAULT_MAX_BYTES,
+      repoQuotaBytes: e.REPO_QUOTA_BYTES,
+      maxRequests: e.GIT_MAX_REQUESTS,
+      maxRequestsPerToken: e.GIT_MAX_REQUESTS_PER_TOKEN,
+      idleTimeoutMs: e.GIT_IDLE_TIMEOUT_MS,
+    },
   }
 }
 

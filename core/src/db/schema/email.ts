@@ -7,8 +7,11 @@ import { orgRef } from './orgs.ts'
 /** Kinds a template can have. */
 export const TEMPLATE_KINDS = ['invite', 'reminder', 'follow_up'] as const
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number]
-/** Kinds of email sent: a template kind, or a notice to the org's admins (an invitation expired). */
-export const EMAIL_KINDS = [...TEMPLATE_KINDS, 'notice'] as const
+/**
+ * Kinds of email sent: a template kind, a notice to the org's admins (an invitation
+ * expired), or an account email (joining an org, resetting a password).
+ */
+export const EMAIL_KINDS = [...TEMPLATE_KINDS, 'notice', 'member_invite', 'password_reset'] as const
 export type EmailKind = (typeof EMAIL_KINDS)[number]
 
 export const emailTemplates = pgTable(
@@ -53,7 +56,7 @@ export const emailEvents = pgTable(
   (t) => [
     index('email_events_invitation_idx').on(t.invitationId, t.createdAt),
     uniqueIndex('email_events_outbox_idx').on(t.outboxId),
-    check('email_events_type_check', sql`${t.type} in ('invite','reminder','follow_up','notice')`),
+    check('email_events_type_check', sql`${t.type} in ('invite','reminder','follow_up','notice','member_invite','password_reset')`),
   ],
 )
 

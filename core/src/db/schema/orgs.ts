@@ -81,6 +81,50 @@ export const apiKeys = pgTable(
   (t) => [uniqueIndex('api_keys_key_hash_idx').on(t.keyHash), index('api_keys_org_idx').on(t.orgId)],
 )
 
+/**
+ * A pending membership: an emailed link that the person accepts while logged in as that
+ * email, or by signing up through it. Until then the account (if any) is not a member.
+ * The link's token is derived from the row id with the server key (like start links),
+ * so jobs carry the id only; the hash is kept for the look-up.
+ */
+export const memberInvitations = pgTable(
+  'member_invitations',
+  {
+    id: id(),
+    orgId: orgRef(),
+    email: text('email').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    invitedBy: uuid('invited_by').references(() => users.id, { onDelete: 'set null' }),
+    expiresAt: ts('expires_at').notNull(),
+    acceptedAt: ts('accepted_at'),
+    acceptedBy: uuid('accepted_by').references(() => users.id, { onDelete: 'set null' }),
+    revokedAt: ts('revoked_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('member_invitations_token_hash_idx').on(t.tokenHash),
+    index('member_invitations_org_idx').on(t.orgId, t.createdAt),
+    check('member_invitations_role_check', sql`${t.role} in ('owner','admin','reviewer','viewer')`),
+  ],
+)
+
+/** Password reset by email: single use, short-lived; only the token's hash is stored. */
+export const passwordResets = pgTable(
+  'password_resets',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('password_resets_token_hash_idx').on(t.tokenHash), index('password_resets_user_idx').on(t.userId)],
+)
+
 export const orgsRelations = relations(orgs, ({ many }) => ({ members: many(orgMembers) }))
 export const orgMembersRelations = relations(orgMembers, ({ one }) => ({
   org: one(orgs, { fields: [orgMembers.orgId], references: [orgs.id] }),

@@ -1,5 +1,5 @@
 import { relations, sql } from 'drizzle-orm'
-import { boolean, check, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core'
+import { bigint, boolean, check, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core'
 import { createdAt, id, ts } from './columns.ts'
 import { orgRef, users } from './orgs.ts'
 
@@ -40,6 +40,8 @@ export const assessments = pgTable(
     /** ISO 8601 durations are accepted at the edge; fixed lengths in seconds are stored. */
     timeToStartSeconds: integer('time_to_start_seconds').notNull(),
     timeToCompleteSeconds: integer('time_to_complete_seconds').notNull(),
+    /** git's `receive.maxInputSize` for one push; null takes the server's default. */
+    maxPushBytes: bigint('max_push_bytes', { mode: 'number' }),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
