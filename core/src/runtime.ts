@@ -31,6 +31,9 @@ export async function openRuntime(config: Config, logger: Logger) {
     appBaseUrl: config.appBaseUrl,
     publicUrl: config.publicUrl,
     reminders: config.reminders,
+    signup: config.signup,
+    seedSources: { localSeeds: config.localSeeds, allowPrivateHosts: config.allowPrivateSeedHosts },
+    gitLimits: config.git,
   })
   return { database, gitHost, mailer, services }
 }

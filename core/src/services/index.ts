@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { GitHost } from '../adapters/git-host.ts'
 import type { Mailer } from '../adapters/mailer.ts'
 import type { Clock } from '../clock.ts'
+import type { Config } from '../config.ts'
 import type { Database } from '../db/client.ts'
 import { createJobHandlers } from '../jobs/handlers.ts'
 import { createOutbox } from '../jobs/outbox.ts'
@@ -35,6 +36,12 @@ export interface CoreDeps {
   /** Origin git talks to (`PUBLIC_URL`). */
   publicUrl: string
   reminders?: { hoursBeforeStart: number; hoursBeforeComplete: number }
+  /** Who may sign up (`SIGNUP`); tests that make many orgs use `open`. */
+  signup?: Config['signup']
+  /** Where seeds may come from (`ALLOW_LOCAL_SEEDS`, `ALLOW_PRIVATE_SEED_HOSTS`). */
+  seedSources?: { localSeeds: Config['localSeeds']; allowPrivateHosts: boolean }
+  /** Push size, disk and request limits of candidate repositories. */
+  gitLimits?: Config['git']
   /** Retry policy of jobs (tests shorten it). */
   jobs?: Pick<RunnerOptions, 'maxAttempts' | 'backoffMs' | 'maxBackoffMs'>
 }
