@@ -2,16 +2,16 @@ import { sql } from 'drizzle-orm'
 import { boolean, check, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { createdAt, id, ts } from './columns.ts'
 import { invitations } from './invitations.ts'
-import { orgRef } from './orgs.ts'
+import { orgRef, orgs } from './orgs.ts'
 
 /** Kinds a template can have. */
 export const TEMPLATE_KINDS = ['invite', 'reminder', 'follow_up'] as const
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number]
 /**
  * Kinds of email sent: a template kind, a notice to the org's admins (an invitation
- * expired), or an account email (joining an org, resetting a password).
+ * expired), or an account email (joining an org, resetting a password, confirming a sign-up).
  */
-export const EMAIL_KINDS = [...TEMPLATE_KINDS, 'notice', 'member_invite', 'password_reset'] as const
+export const EMAIL_KINDS = [...TEMPLATE_KINDS, 'notice', 'member_invite', 'password_reset', 'signup_confirm'] as const
 export type EmailKind = (typeof EMAIL_KINDS)[number]
 
 export const emailTemplates = pgTable(
@@ -43,7 +43,8 @@ export const emailEvents = pgTable(
   'email_events',
   {
     id: id(),
-    orgId: orgRef(),
+    /** Null for account emails sent before there is an org (sign-up confirmation, password reset). */
+    orgId: uuid('org_id').references(() => orgs.id, { onDelete: 'cascade' }),
     invitationId: uuid('invitation_id').references(() => invitations.id, { onDelete: 'cascade' }),
     type: text('type', { enum: EMAIL_KINDS }).notNull(),
     providerId: text('provider_id'),
@@ -56,7 +57,7 @@ export const emailEvents = pgTable(
   (t) => [
     index('email_events_invitation_idx').on(t.invitationId, t.createdAt),
     uniqueIndex('email_events_outbox_idx').on(t.outboxId),
-    check('email_events_type_check', sql`${t.type} in ('invite','reminder','follow_up','notice','member_invite','password_reset')`),
+    check('email_events_type_check', sql`${t.type} in ('invite','reminder','follow_up','notice','member_invite','password_reset','signup_confirm')`),
   ],
 )
 
@@ -65,7 +66,8 @@ export const mailboxMessages = pgTable(
   'mailbox_messages',
   {
     id: id(),
-    orgId: orgRef(),
+    /** Null for account emails sent before there is an org; those are only logged. */
+    orgId: uuid('org_id').references(() => orgs.id, { onDelete: 'cascade' }),
     kind: text('kind', { enum: EMAIL_KINDS }).notNull(),
     to: text('to_email').notNull(),
     subject: text('subject').notNull(),

@@ -125,6 +125,26 @@ export const passwordResets = pgTable(
   (t) => [uniqueIndex('password_resets_token_hash_idx').on(t.tokenHash), index('password_resets_user_idx').on(t.userId)],
 )
 
+/**
+ * A sign-up waiting for its emailed confirmation (`SIGNUP=open`): nothing is created until
+ * the link is followed, so the answer to a sign-up never tells whether the email has an account.
+ */
+export const signupRequests = pgTable(
+  'signup_requests',
+  {
+    id: id(),
+    email: text('email').notNull(),
+    name: text('name'),
+    orgName: text('org_name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('signup_requests_token_hash_idx').on(t.tokenHash), index('signup_requests_expires_idx').on(t.expiresAt)],
+)
+
 export const orgsRelations = relations(orgs, ({ many }) => ({ members: many(orgMembers) }))
 export const orgMembersRelations = relations(orgMembers, ({ one }) => ({
   org: one(orgs, { fields: [orgMembers.orgId], references: [orgs.id] }),
