@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { notRunReport, tapCounts } from './tap-report.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const env = {
@@ -82,11 +83,13 @@ function tap(label, extraEnv, args = []) {
   })
   const out = result.stdout.toString()
   process.stdout.write(out)
-  const summary = /^# \{ total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?/m.exec(out.split('\n').filter((l) => l.startsWith('# { total')).pop() ?? '')
+  const counts = tapCounts(out)
   return {
+    label,
+    out,
     status: result.status ?? 1,
-    passed: Number(summary?.[2] ?? 0),
-    failed: Number(summary?.[3] ?? 0) + (summary ? 0 : 1),
+    passed: counts?.pass ?? 0,
+    failed: (counts?.fail ?? 0) + (counts ? 0 : 1),
   }
 }
 
@@ -114,6 +117,7 @@ async function test() {
 
   const started = Date.now()
   const results = [tap('the embedded defaults (PGlite)', { TEST_DATABASE_URL: '' })]
+  const skippedPasses = []
   const pgUrl = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
   if (await reachable(pgUrl)) {
     // scripts/test starts the real product, which is always the embedded default: those
@@ -124,10 +128,14 @@ async function test() {
     process.exit(1)
   } else {
     console.log(`\n! PostgreSQL is not reachable at ${new URL(pgUrl).host}: the PostgreSQL pass did not run (set TEST_DATABASE_URL)`)
+    skippedPasses.push({ label: 'the PostgreSQL pass', reason: `nothing listens at ${new URL(pgUrl).host}; set TEST_DATABASE_URL` })
   }
+  // Last before the counts, so that what did not run is the first thing a reader sees.
+  const skips = notRunReport(results, skippedPasses, { ci: Boolean(process.env.CI) })
   const passed = results.reduce((n, r) => n + r.passed, 0)
-  const failed = results.reduce((n, r) => n + r.failed, 0)
+  const failed = results.reduce((n, r) => n + r.failed, 0) + skips.failures
   console.log(`\nSuite time: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  console.log(skips.text)
   console.log(`${passed} passed, ${failed} failed`)
   process.exit(failed > 0 || results.some((r) => r.status !== 0) ? 1 : 0)
 }
