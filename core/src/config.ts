@@ -47,6 +47,13 @@ const envSchema = z.object({
     emptyToUndefined,
     z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   ),
+  QUEUE_PREFIX: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,100}$/, { error: 'must be 1 to 100 letters, digits, or _ . : -' })
+      .optional(),
+  ),
   TOKEN_PEPPER: z.preprocess(
     emptyToUndefined,
     z.string().min(32, { error: 'must be at least 32 characters (e.g. `openssl rand -hex 32`)' }).optional(),
@@ -154,6 +161,8 @@ export interface Config {
   dataDir: string
   databaseUrl: string | undefined
   redisUrl: string | undefined
+  /** Redis key prefix of the job queues (BullMQ's own when unset): one per deployment sharing a Redis. */
+  queuePrefix: string | undefined
   tokenPepper: string
   sessionSecret: string
   sweepIntervalMs: number
@@ -213,7 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const name = String(issue.path[0] ?? 'environment')
     const raw = env[name]
     // Secrets are never echoed back, even when malformed.
-    const shown = raw === undefined || /SECRET|PEPPER|KEY|PASSWORD|URL/.test(name) ? '' : ` (got ${JSON.stringify(raw)})`
+    const shown = raw === undefined || /SECRET|PEPPER|KEY|PASSWORD|TOKEN|URL/.test(name) ? '' : ` (got ${JSON.stringify(raw)})`
     throw new ConfigError(`${name} ${issue.message}${shown}`)
   }
   const e = parsed.data
@@ -249,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
     tokenPepper: e.TOKEN_PEPPER ?? generated!.tokenPepper,
     sessionSecret: e.SESSION_SECRET ?? generated!.sessionSecret,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,

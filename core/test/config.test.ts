@@ -78,3 +78,96 @@ t.test('a damaged secrets file is reported, not silently replaced', async (t) =>
   t.throws(() => loadConfig({ DATA_DIR: dir }), /incomplete/)
   t.equal(readFileSync(path.join(dir, 'secrets.json'), 'utf8'), '{"tokenPepper": ""}', 'left as it was')
 })
+
+const hosted = { DATABASE_URL: 'postgres://db.internal/takehome', TOKEN_PEPPER: 'p'.repeat(40), SESSION_SECRET: 's'.repeat(40) }
+
+t.test('TRUST_PROXY: off, a hop count, or proxy addresses; never `true`', async (t) => {
+  const trustProxy = (value?: string) => loadConfig({ DATA_DIR: dataDir(), TRUST_PROXY: value }).trustProxy
+  t.equal(trustProxy(undefined), false, 'off by default')
+  t.equal(trustProxy(''), false)
+  t.equal(trustProxy('false'), false)
+  t.equal(trustProxy('0'), false)
+  t.equal(trustProxy('1'), 1, '1 is one hop, not `true`')
+  t.equal(trustProxy('2'), 2)
+  t.same(trustProxy('10.0.0.1'), ['10.0.0.1'])
+  t.same(trustProxy(' 10.0.0.0/8, 192.168.1.1 ,fd00::/8,loopback '), ['10.0.0.0/8', '192.168.1.1', 'fd00::/8', 'loopback'])
+  for (const bad of ['true', 'yes', 'proxy.internal', '10.0.0.1, evil', ',']) {
+    const err = t.throws(() => trustProxy(bad), `TRUST_PROXY=${bad}`) as Error
+    t.type(err, ConfigError)
+    t.match(err.message, /^TRUST_PROXY must be a hop count/)
+  }
+  t.match((t.throws(() => trustProxy('true')) as Error).message, /forge X-Forwarded-For/, '`true` is refused with the reason')
+})
+
+t.test('SIGNUP: first-user by default; invite and open on request', async (t) => {
+  t.equal(loadConfig({ DATA_DIR: dataDir() }).signup, 'first-user')
+  t.equal(loadConfig({ DATA_DIR: dataDir(), SIGNUP: 'invite' }).signup, 'invite')
+  t.equal(loadConfig({ DATA_DIR: dataDir(), SIGNUP: 'open' }).signup, 'open')
+  t.throws(() => loadConfig({ DATA_DIR: dataDir(), SIGNUP: 'everyone' }), /^SIGNUP must be one of first-user, invite, open \(got "everyone"\)$/)
+})
+
+t.test('ALLOW_LOCAL_SEEDS and ALLOW_PRIVATE_SEED_HOSTS: refused unless said otherwise', async (t) => {
+  const seeds = (env: NodeJS.ProcessEnv) => {
+    const config = loadConfig({ DATA_DIR: dataDir(), ...env })
+    return [config.localSeeds, config.allowPrivateSeedHosts]
+  }
+  t.same(seeds({}), ['first-org', false], 'embedded default: local paths for its own first org only')
+  t.same(seeds(hosted), ['refused', false], 'hosted: no local paths')
+  t.same(seeds({ ...hosted, ALLOW_LOCAL_SEEDS: 'true' }), ['allowed', false])
+  t.same(seeds({ ALLOW_LOCAL_SEEDS: '0' }), ['refused', false], 'the embedded default can refuse them too')
+  t.same(seeds({ ALLOW_PRIVATE_SEED_HOSTS: '1' }), ['first-org', true])
+  t.throws(() => seeds({ ALLOW_LOCAL_SEEDS: 'sometimes' }), /^ALLOW_LOCAL_SEEDS must be true or false/)
+  t.throws(() => seeds({ ALLOW_PRIVATE_SEED_HOSTS: 'yes' }), /^ALLOW_PRIVATE_SEED_HOSTS must be true or false/)
+})
+
+t.test('METRICS_TOKEN: unset by default; too short is refused without echoing it', async (t) => {
+  t.equal(loadConfig({ DATA_DIR: dataDir() }).metricsToken, undefined)
+  t.equal(loadConfig({ DATA_DIR: dataDir(), METRICS_TOKEN: 'm'.repeat(24) }).metricsToken, 'm'.repeat(24))
+  const err = t.throws(() => loadConfig({ DATA_DIR: dataDir(), METRICS_TOKEN: 'hunter2' })) as Error
+  t.match(err.message, /^METRICS_TOKEN must be at least 16 characters/)
+  t.notMatch(err.message, /hunter2/)
+})
+
+t.test('WORKER: on unless off; QUEUE_PREFIX: BullMQ’s own unless set', async (t) => {
+  t.equal(loadConfig({ DATA_DIR: dataDir() }).worker, true)
+  t.equal(loadConfig({ DATA_DIR: dataDir(), WORKER: 'off' }).worker, false)
+  t.throws(() => loadConfig({ DATA_DIR: dataDir(), WORKER: 'no' }), /^WORKER must be on or off \(got "no"\)$/)
+  t.equal(loadConfig({ DATA_DIR: dataDir() }).queuePrefix, undefined)
+  t.equal(loadConfig({ DATA_DIR: dataDir(), QUEUE_PREFIX: 'takehome:staging' }).queuePrefix, 'takehome:staging')
+  t.throws(() => loadConfig({ DATA_DIR: dataDir(), QUEUE_PREFIX: 'has space' }), /^QUEUE_PREFIX must be 1 to 100 letters/)
+})
+
+t.test('git limits: defaults, overrides, and nonsense refused', async (t) => {
+  t.same(loadConfig({ DATA_DIR: dataDir() }).git, {
+    pushMaxBytes: 1024 * 1024 * 1024,
+    pushDefaultMaxBytes: 100 * 1024 * 1024,
+    repoQuotaBytes: 2048 * 1024 * 1024,
+    maxRequests: 64,
+    maxRequestsPerToken: 4,
+    idleTimeoutMs: 30_000,
+  })
+  const git = loadConfig({
+    DATA_DIR: dataDir(),
+    PUSH_MAX_BYTES: '2000000',
+    PUSH_DEFAULT_MAX_BYTES: '1000000',
+    REPO_QUOTA_BYTES: '5000000',
+    GIT_MAX_REQUESTS: '10',
+    GIT_MAX_REQUESTS_PER_TOKEN: '2',
+    GIT_IDLE_TIMEOUT_MS: '5000',
+  }).git
+  t.same(git, { pushMaxBytes: 2_000_000, pushDefaultMaxBytes: 1_000_000, repoQuotaBytes: 5_000_000, maxRequests: 10, maxRequestsPerToken: 2, idleTimeoutMs: 5000 })
+  const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
+    [{ PUSH_MAX_BYTES: 'lots' }, /^PUSH_MAX_BYTES must be a number of bytes/],
+    [{ PUSH_MAX_BYTES: '1.5' }, /^PUSH_MAX_BYTES must be a whole number of bytes/],
+    [{ REPO_QUOTA_BYTES: '10' }, /^REPO_QUOTA_BYTES must be at least 1024 bytes/],
+    [{ PUSH_MAX_BYTES: '2048', PUSH_DEFAULT_MAX_BYTES: '4096' }, /^PUSH_DEFAULT_MAX_BYTES must not exceed PUSH_MAX_BYTES$/],
+    [{ GIT_MAX_REQUESTS: '0' }, /^GIT_MAX_REQUESTS must be at least 1/],
+    [{ GIT_MAX_REQUESTS_PER_TOKEN: '100000' }, /^GIT_MAX_REQUESTS_PER_TOKEN must be at most 10000/],
+    [{ GIT_IDLE_TIMEOUT_MS: '10' }, /^GIT_IDLE_TIMEOUT_MS must be at least 100/],
+  ]
+  for (const [env, message] of cases) {
+    const err = t.throws(() => loadConfig({ DATA_DIR: dataDir(), ...env }), JSON.stringify(env)) as Error
+    t.type(err, ConfigError)
+    t.match(err.message, message, JSON.stringify(env))
+  }
+})
