@@ -1,10 +1,14 @@
-// Races the lifecycle must win: many Start clicks at once, Submit against the sweeper.
+// Races the lifecycle must win: many Start clicks at once, Start on two replicas, Submit
+// against the sweeper. Each race test first proves that its race happened (both sides were
+// in flight at once, held there by a gate), then that it left exactly one outcome.
+import { EventEmitter, once } from 'node:events'
 import { readdirSync } from 'node:fs'
-import { schema } from '@takehome/core'
-import { createSourceRepo } from '@takehome/core/testing'
-import { eq, inArray } from 'drizzle-orm'
+import path from 'node:path'
+import { AppError, type CoreDeps, type Database, schema } from '@takehome/core'
+import { createSourceRepo, createTestClock, git } from '@takehome/core/testing'
+import { eq, sql } from 'drizzle-orm'
 import t from 'tap'
-import { build, invited } from './helper.ts'
+import { build, type Built, invited } from './helper.ts'
 
 t.test('50 concurrent Start clicks on one invitation create one repository', async (t) => {
   const built = await build(t)
@@ -28,9 +32,118 @@ t.test('50 concurrent Start clicks on one invitation create one repository', asy
   t.equal(started.length, 1, 'started once')
 })
 
-t.test('Submit racing the sweeper at the deadline leaves exactly one terminal state with final_sha set', async (t) => {
+/**
+ * Holds callers at a point until the test lets each go, in the order it chooses. Arrivals are
+ * announced, so a test waits for them as events, never for time.
+ */
+function gate() {
+  const held = new Map<string, () => void>()
+  const events = new EventEmitter()
+  let shut = true
+  return {
+    /** Called by the wrapped code: waits here while the gate is shut. */
+    async pass(who: string) {
+      if (!shut) return
+      await new Promise<void>((resolve) => {
+        held.set(who, resolve)
+        events.emit('arrived')
+      })
+    },
+    /**
+     * Resolves once every one of `who` is held; rejects if one of `racers` settles first, which
+     * means it finished without reaching the gate (the race did not happen).
+     */
+    async reached(who: string[], racers: Array<Promise<unknown>>) {
+      const noShow = Promise.race(racers.map((r) => r.then(() => {}, () => {}))).then(() => {
+        throw new Error(`finished without reaching the gate; held: ${[...held.keys()].join(', ') || 'none'}`)
+      })
+      const all = (async () => {
+        while (!who.every((w) => held.has(w))) await once(events, 'arrived')
+      })()
+      await Promise.race([all, noShow])
+    },
+    /** Lets `who` go; from the first release on, nobody else is held. */
+    release(who: string) {
+      shut = false
+      held.get(who)!()
+      held.delete(who)
+    },
+    shut() {
+      shut = true
+    },
+  }
+}
+type Gate = ReturnType<typeof gate>
+
+/** `database` whose transactions pass `gate` as `who` before they begin. */
+function gatedTransactions(database: Database, g: Gate, who: string): Database {
+  const db = new Proxy(database.db, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target)
+      if (prop !== 'transaction') return typeof value === 'function' ? value.bind(target) : value
+      return async (...args: Parameters<Database['db']['transaction']>) => {
+        await g.pass(who)
+        return target.transaction(...args)
+      }
+    },
+  })
+  return { ...database, db }
+}
+
+const rowsOf = <T,>(result: unknown) => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
+
+/** On PostgreSQL: backends of this database waiting for a lock, polled until there are `n` (bounded). */
+async function lockWaiters(built: Built, n: number) {
+  for (let i = 0; i < 2_000; i++) {
+    const [row] = rowsOf<{ n: number }>(
+      await built.db.execute(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`),
+    )
+    if (row!.n >= n) return row!.n
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  throw new Error(`fewer than ${n} backends ever waited for a lock`)
+}
+
+t.test('Start on two replicas at once: both reach repository creation, and one repository with one base commit results', async (t) => {
   const built = await build(t)
-  const emails = Array.from({ length: 8 }, (_, i) => `c${i}@example.com`)
+  const { invitations } = await invited(built, createSourceRepo().dir, ['ada@example.com'])
+  const token = invitations[0]!.token
+  const g = gate()
+  // Two API processes on one database and one git root, each stopped just before it creates
+  // the candidate repository, so neither can see the other's result when it decides to create it.
+  const atCreation = (who: string) => (deps: CoreDeps): CoreDeps => {
+    const host = deps.gitHost
+    return { ...deps, gitHost: { ...host, kind: host.kind, createCandidateRepo: async (input) => (await g.pass(who), host.createCandidateRepo(input)) } }
+  }
+  const [a, b] = await Promise.all([built.replica(atCreation('a')), built.replica(atCreation('b'))])
+  const startA = a.candidate.start(token)
+  const startB = b.candidate.start(token)
+  await g.reached(['a', 'b'], [startA, startB])
+  t.pass('both replicas decided to create the repository before either had created it')
+  g.release('a')
+  g.release('b')
+  const [fromA, fromB] = await Promise.all([startA, startB])
+
+  t.equal(fromA.invitation.status, 'started')
+  t.equal(fromB.invitation.status, 'started')
+  t.ok(fromA.git, 'replica a answers with clone commands')
+  t.same(fromB.git, fromA.git, 'and replica b with the same ones')
+  t.equal(fromB.repo?.baseSha, fromA.repo?.baseSha, 'both name the same base commit')
+  const repos = await built.db.select().from(schema.candidateRepos)
+  t.equal(repos.length, 1, 'one candidate_repos row')
+  t.equal(repos[0]!.baseSha, fromA.repo?.baseSha)
+  t.equal((await built.db.select().from(schema.accessTokens)).length, 1, 'one access token')
+  const dirs = readdirSync(built.gitHost.candidatesRoot).filter((d) => !d.startsWith('.'))
+  t.equal(dirs.length, 1, 'one repository on disk, no staging left behind')
+  const history = git(path.join(built.gitHost.candidatesRoot, dirs[0]!), 'rev-list', '--all')
+  t.same(history.split('\n'), [repos[0]!.baseSha], 'holding one commit: the base both replicas answered with')
+  const started = await built.db.select().from(schema.auditEvents).where(eq(schema.auditEvents.kind, 'invitation.started'))
+  t.equal(started.length, 1, 'started once')
+})
+
+t.test('Submit against the sweeper, forced to overlap: each order has its winner, and every race leaves one outcome', async (t) => {
+  const built = await build(t)
+  const emails = ['c0@example.com', 'c1@example.com', 'c2@example.com', 'c3@example.com']
   const { invitations } = await invited(built, createSourceRepo().dir, emails)
   // Started a minute apart, so each race below involves only its own deadline.
   const deadlines: number[] = []
@@ -40,37 +153,87 @@ t.test('Submit racing the sweeper at the deadline leaves exactly one terminal st
     t.equal(res.statusCode, 200)
     deadlines.push(new Date(res.json().complete_deadline).getTime())
   }
-  // Each Submit starts a millisecond before its deadline; the clock crosses it a little
-  // later each time, and the sweeper runs at once: who wins varies, the invariant must not.
-  const outcomes: number[] = []
-  for (const [n, i] of invitations.entries()) {
-    const deadline = deadlines[n]!
-    built.clock.set(new Date(deadline - 1))
-    const submit = built.app.inject({ method: 'POST', url: `/api/submit/${i.token}` })
-    // Not a wait for anything: a varying head start, so the interleavings differ.
-    await new Promise((resolve) => setTimeout(resolve, n))
-    built.clock.set(new Date(deadline + 1))
-    const [res] = await Promise.all([submit, built.services.deadlines.sweep()])
-    outcomes.push(res.statusCode)
+
+  // The API replica that takes the Submit and the worker that sweeps: separate processes on one
+  // database, each with its own clock, the API's a millisecond before the deadline and the
+  // worker's a millisecond after it. Both are held at the start of their transactions.
+  const g = gate()
+  const apiClock = createTestClock()
+  const workerClock = createTestClock()
+  const api = await built.replica((deps) => ({ ...deps, clock: apiClock, database: gatedTransactions(deps.database, g, 'submit') }))
+  const worker = await built.replica((deps) => ({ ...deps, clock: workerClock, database: gatedTransactions(deps.database, g, 'sweep') }))
+  const postgres = built.services.database.kind === 'postgres'
+
+  const expected = ['submitted', 'expired', 'submitted', 'expired'] as const
+  for (const [n, invitation] of invitations.entries()) {
+    const first = expected[n] === 'submitted' ? 'submit' : 'sweep'
+    const second = first === 'submit' ? 'sweep' : 'submit'
+    apiClock.set(new Date(deadlines[n]! - 1))
+    workerClock.set(new Date(deadlines[n]! + 1))
+    g.shut()
+    const submit = api.candidate.submit(invitation.token).then(
+      (r) => r.status,
+      (err: unknown) => (err instanceof AppError ? err.code : Promise.reject(err)),
+    )
+    const sweep = worker.deadlines.sweep()
+    // Both have read the invitation as started and fixed their guards: Submit's (deadline not
+    // yet passed, by its clock) and the sweeper's (passed, by its clock). Each would win alone.
+    await g.reached(['submit', 'sweep'], [submit, sweep])
+    if (postgres) {
+      // Both UPDATEs in the database at once: a third session holds the row, each of them is
+      // let go in turn and seen waiting for it, and then the row is freed.
+      let free!: () => void
+      const freed = new Promise<void>((resolve) => (free = resolve))
+      let holding!: () => void
+      const held = new Promise<void>((resolve) => (holding = resolve))
+      const holder = built.db.transaction(async (tx) => {
+        await tx.execute(sql`select id from invitations where id = ${invitation.id} for update`)
+        holding()
+        await freed
+      })
+      await held
+      g.release(first)
+      await lockWaiters(built, 1)
+      g.release(second)
+      t.equal(await lockWaiters(built, 2), 2, `round ${n}: both UPDATEs were waiting on the row at once`)
+      free()
+      await holder
+    } else {
+      // PGlite has one connection: transactions run one after the other, in the order let go.
+      g.release(first)
+      g.release(second)
+    }
+    const [answer, swept] = await Promise.all([submit, sweep])
+    if (expected[n] === 'submitted') {
+      t.equal(answer, 'submitted', `round ${n}: Submit went first and won`)
+      t.same(swept, { expired: 0 }, 'the sweeper, second, ended nothing')
+    } else {
+      t.equal(answer, 'complete_deadline_passed', `round ${n}: the sweeper went first and won; Submit is refused`)
+      t.same(swept, { expired: 1 }, 'the sweeper ended it')
+    }
   }
-  t.ok(outcomes.every((s) => s === 200 || s === 409), `submit answered 200 or 409: ${outcomes.join(",")}`)
-  await built.services.deadlines.sweep()
+
   await built.drain()
-  const ids = invitations.map((i) => i.id)
-  const rows = await built.db
-    .select({ invitation: schema.invitations, repo: schema.candidateRepos })
-    .from(schema.invitations)
-    .innerJoin(schema.candidateRepos, eq(schema.candidateRepos.invitationId, schema.invitations.id))
-    .where(inArray(schema.invitations.id, ids))
-  const audits = await built.db.select().from(schema.auditEvents).where(inArray(schema.auditEvents.target, ids))
-  const subs = await built.db.select().from(schema.submissions).where(inArray(schema.submissions.invitationId, ids))
-  for (const { invitation, repo } of rows) {
-    t.ok(['submitted', 'expired'].includes(invitation.status), `${invitation.candidateEmail}: ${invitation.status}`)
-    t.match(repo.finalSha, /^[0-9a-f]{40}$/, 'final_sha set')
-    t.equal(repo.archived, true, 'archived')
+  const audits = await built.db.select().from(schema.auditEvents)
+  const jobs = await built.db.select().from(schema.outbox)
+  const mail = await built.db.select().from(schema.emailEvents)
+  for (const [n, invitation] of invitations.entries()) {
+    const [row] = await built.db
+      .select({ invitation: schema.invitations, repo: schema.candidateRepos })
+      .from(schema.invitations)
+      .innerJoin(schema.candidateRepos, eq(schema.candidateRepos.invitationId, schema.invitations.id))
+      .where(eq(schema.invitations.id, invitation.id))
+    const { status } = row!.invitation
+    t.equal(status, expected[n], `${invitation.candidate_email}: ${expected[n]}`)
+    t.match(row!.repo.finalSha, /^[0-9a-f]{40}$/, 'final_sha set')
+    t.equal(row!.repo.archived, true, 'archived')
     const endings = audits.filter((a) => a.target === invitation.id && ['invitation.submitted', 'invitation.expired'].includes(a.kind))
-    t.equal(endings.length, 1, 'one ending recorded')
-    t.equal(subs.filter((s) => s.invitationId === invitation.id).length, invitation.status === 'submitted' ? 1 : 0, 'a submission row only for a submit')
+    t.same(endings.map((a) => a.kind), [`invitation.${status}`], 'one ending recorded')
+    const finalize = jobs.filter((j) => j.kind === 'repo.finalize' && j.payload['invitationId'] === invitation.id)
+    t.same(finalize.map((j) => [j.payload['ending'], j.status]), [[status, 'done']], 'one finalize job, for that ending, done')
+    const subs = await built.db.select().from(schema.submissions).where(eq(schema.submissions.invitationId, invitation.id))
+    t.equal(subs.length, status === 'submitted' ? 1 : 0, 'a submission row only for a submit')
+    const notices = mail.filter((m) => m.invitationId === invitation.id && m.type === 'notice')
+    t.equal(notices.length, status === 'expired' ? 1 : 0, 'one "time ran out" email for an expiry, none for a submit')
   }
-  t.comment(`outcomes: ${rows.map((r) => r.invitation.status).join(', ')}`)
 })

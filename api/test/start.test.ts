@@ -185,3 +185,30 @@ t.test('the start page is rate limited per client', async (t) => {
   }
   t.same(statuses, [200, 404, 200, 429, 429], 'unknown tokens count against the limit too')
 })
+
+t.test('Start after the start deadline is refused, creates nothing and records the expiry; a millisecond before, it starts', async (t) => {
+  const start = (built: Built, token: string) => built.app.inject({ method: 'POST', url: `/api/start/${token}` })
+  const late = await setup(t)
+  // Opened in time (accepted), clicked too late: exactly at the deadline is too late.
+  t.equal((await view(late.built, late.token)).json().status, 'accepted')
+  late.built.clock.set(new Date(late.invitation.start_deadline))
+  const error = expectError(t, await start(late.built, late.token), 409, 'start_deadline_passed')
+  t.match(error.message, late.invitation.start_deadline, 'the message names the deadline')
+  t.same(await late.built.db.select().from(schema.candidateRepos), [], 'no repository row')
+  t.same(await late.built.db.select().from(schema.accessTokens), [], 'no access token')
+  const row = await adminView(late.built, late.owner.headers, late.invitation.id)
+  t.equal(row.status, 'expired', 'the expiry is recorded')
+  expectError(t, await start(late.built, late.token), 409, 'start_deadline_passed')
+
+  // Never opened, first clicked well after the deadline: the same answer.
+  const never = await setup(t)
+  never.built.clock.advance(3 * DAY_MS + 60_000)
+  expectError(t, await start(never.built, never.token), 409, 'start_deadline_passed')
+  t.same(await never.built.db.select().from(schema.candidateRepos), [], 'no repository row')
+
+  const inTime = await setup(t)
+  inTime.built.clock.set(new Date(Date.parse(inTime.invitation.start_deadline) - 1))
+  const res = await start(inTime.built, inTime.token)
+  t.equal(res.statusCode, 200, 'a millisecond before the deadline Start works')
+  t.equal(res.json().status, 'started')
+})

@@ -8,17 +8,27 @@ import { migrate } from 'drizzle-orm/pglite/migrator'
 import postgres from 'postgres'
 import { type Database, MIGRATIONS_DIR, openPglite, openPostgres } from '../src/db/client.ts'
 
+export interface TestDatabase extends Database {
+  /**
+   * Another connection to this same database, as a second process would open it: its own
+   * pool on PostgreSQL; on PGlite, which only one process can open, this one (closing it is a no-op).
+   */
+  connectAgain(): Promise<Database>
+}
+
 /**
  * A fresh, migrated database per test file. With TEST_DATABASE_URL set, a new database
  * on that PostgreSQL server (dropped afterwards); otherwise an in-memory PGlite loaded
  * from a migrated snapshot, which costs a fraction of migrating from scratch.
  */
-export async function createTestDatabase(): Promise<Database> {
+export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL
-  return serverUrl ? createPostgresTestDatabase(serverUrl) : openPglite('memory://', { loadDataDir: await snapshot() })
+  if (serverUrl) return createPostgresTestDatabase(serverUrl)
+  const database = await openPglite('memory://', { loadDataDir: await snapshot() })
+  return { ...database, connectAgain: async () => ({ ...database, close: async () => {} }) }
 }
 
-async function createPostgresTestDatabase(serverUrl: string): Promise<Database> {
+async function createPostgresTestDatabase(serverUrl: string): Promise<TestDatabase> {
   const name = `takehome_test_${randomBytes(6).toString('hex')}`
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
   await admin.unsafe(`create database ${name}`)
@@ -27,6 +37,7 @@ async function createPostgresTestDatabase(serverUrl: string): Promise<Database> 
   const database = await openPostgres(url.toString(), { max: 5 })
   return {
     ...database,
+    connectAgain: () => openPostgres(url.toString(), { max: 5 }),
     async close() {
       await database.close()
       await admin.unsafe(`drop database if exists ${name} with (force)`)

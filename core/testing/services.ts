@@ -11,6 +11,7 @@ import { type CoreDeps, createServices } from '../src/services/index.ts'
 import { createTokenHasher } from '../src/tokens.ts'
 import { createTestClock, type TestClock } from './clock.ts'
 import { createTestDatabase } from './database.ts'
+import type { Database } from '../src/db/client.ts'
 
 /** Real argon2 is for production; tests need a hasher with the same contract that costs nothing. */
 export const fastPasswordHasher: PasswordHasher = {
@@ -35,7 +36,7 @@ export async function createTestServices(options: TestServicesOptions = {}) {
   const clock = options.clock ?? createTestClock()
   const logger = options.logger ?? pino({ level: 'silent' })
   const gitHost = createLocalGitHost({ root: path.join(dataDir, 'git') })
-  const services = createServices({
+  const deps: CoreDeps = {
     database,
     gitHost,
     mailer: options.mailer ?? createLocalMailbox({ logger }),
@@ -46,7 +47,9 @@ export async function createTestServices(options: TestServicesOptions = {}) {
     publicUrl: options.publicUrl ?? options.appBaseUrl ?? 'http://takehome.test',
     logger,
     jobs: options.jobs,
-  })
+  }
+  const services = createServices(deps)
+  const replicas: Database[] = []
   // Tests run jobs when they choose to (`drain`), so what they assert never races a timer.
   const queue = createInProcessQueue({ outbox: services.outbox, runner: services.jobs, logger })
   return {
@@ -57,7 +60,18 @@ export async function createTestServices(options: TestServicesOptions = {}) {
     db: database.db,
     /** Runs every due job, and the jobs those enqueue, to the end. */
     drain: () => queue.drain(),
+    /**
+     * Services of a second process on this same database and git root (another API replica,
+     * a worker), with its own connections and in-memory state; `adapt` may swap or wrap its
+     * deps (its own clock, a gate on its transactions).
+     */
+    async replica(adapt: (deps: CoreDeps) => CoreDeps = (d) => d) {
+      const connection = await database.connectAgain()
+      replicas.push(connection)
+      return createServices(adapt({ ...deps, database: connection, gitHost: createLocalGitHost({ root: path.join(dataDir, 'git') }) }))
+    },
     async close() {
+      await Promise.all(replicas.map((r) => r.close()))
       await database.close()
       rmSync(dataDir, { recursive: true, force: true })
     },
