@@ -48,6 +48,7 @@ export async function startResendDouble({ apiKey = 're_test_double_key' }: { api
   const requests: ResendDoubleRequest[] = []
   const scripted: ScriptedFailure[] = []
   const byIdempotencyKey = new Map<string, { payload: string; id: string }>()
+  const holds: Array<(request: ResendDoubleRequest) => void> = []
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const raw = await readBody(req)
@@ -68,6 +69,10 @@ export async function startResendDouble({ apiKey = 're_test_double_key' }: { api
 
     if (request.path !== '/emails') return fail(404, 'not_found', 'The requested endpoint does not exist.')
     if (req.method !== 'POST') return fail(405, 'method_not_allowed', 'Method is not allowed for the requested path.')
+
+    // A provider that hangs: no answer at all, until the client gives up or the double closes.
+    const hold = holds.shift()
+    if (hold) return hold(request)
 
     const outage = scripted.shift()
     if (outage !== undefined) {
@@ -135,6 +140,13 @@ export async function startResendDouble({ apiKey = 're_test_double_key' }: { api
     apiKey,
     sent,
     requests,
+    /**
+     * The next request to `POST /emails` is recorded and never answered (a send in flight for as
+     * long as the test likes); resolves with it when it arrives.
+     */
+    holdNext() {
+      return new Promise<ResendDoubleRequest>((resolve) => holds.push(resolve))
+    },
     /** The next requests to `POST /emails` get these answers, in order, before any other check. */
     failNext(failures: ScriptedFailure[]) {
       scripted.push(...failures)
