@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf, SESSION_COOKIE } from '../plugins/app/auth.ts'
 import { presentOrg, presentUser, sessionSchema } from '../presenters.ts'
-import { admin, emailField, errors, text } from './common.ts'
+import { admin, emailField, errors, text, verbatim } from './common.ts'
 
 export interface AuthRouteOptions {
   services: Services
@@ -12,8 +12,7 @@ export interface AuthRouteOptions {
   rateLimit: { max: number; timeWindow: number }
 }
 
-const password = z
-  .string()
+const password = verbatim()
   .min(10, { error: 'must be at least 10 characters' })
   .max(200, { error: 'must be at most 200 characters' })
 
@@ -55,7 +54,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
       schema: {
         tags: ['auth'],
         summary: 'Log in; sets the session cookie',
-        body: z.object({ email: emailField, password: z.string().min(1).max(200), org_id: z.uuid().optional() }),
+        body: z.object({ email: emailField, password: verbatim().min(1).max(200), org_id: z.uuid().optional() }),
         response: { 200: sessionSchema, ...errors },
       },
     },

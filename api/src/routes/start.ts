@@ -2,9 +2,9 @@ import { formatDuration, type Services } from '@takehome/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { RateLimit } from '../app.ts'
-import { errors } from './common.ts'
+import { errors, verbatim } from './common.ts'
 
-const tokenParams = z.object({ token: z.string().max(100) })
+const tokenParams = z.object({ token: verbatim().max(100) })
 
 const startViewSchema = z.object({
   assessment: z.object({

@@ -10,7 +10,7 @@ const fields = {
   title: text(200),
   description: optionalText(5_000),
   instructions: optionalText(100_000),
-  candidate_email_subject: optionalText(200),
+  candidate_email_subject: text(200).nullish(),
   candidate_email_body: optionalText(20_000),
   time_to_start: durationSchema.describe('ISO 8601 duration, e.g. "P3D"'),
   time_to_complete: durationSchema.describe('ISO 8601 duration, e.g. "PT48H"'),

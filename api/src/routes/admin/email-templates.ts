@@ -3,15 +3,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../plugins/app/auth.ts'
 import { emailTemplateSchema, presentEmailTemplate } from '../../presenters.ts'
-import { admin, errors, idParams, text } from '../common.ts'
+import { admin, errors, idParams, prose, text, verbatim } from '../common.ts'
 
 const { TEMPLATE_KINDS } = schema
 const variableList = TEMPLATE_VARIABLES.map((name) => `{${name}}`).join(', ')
 
 const kind = z.enum(TEMPLATE_KINDS, { error: `must be one of ${TEMPLATE_KINDS.join(', ')}` })
-// A line break in a subject would become a header break in some mail transports.
-const subject = text(300).regex(/^[^\r\n]*$/, { error: 'must be a single line' })
-const body = text(20_000)
+const subject = text(300)
+const body = prose(20_000)
 
 const fields = {
   kind,
@@ -26,14 +25,19 @@ const updateBody = z
   .partial()
   .refine((b) => Object.keys(b).length > 0, { error: 'send at least one field to change' })
 
+const sampleValues = Object.fromEntries(TEMPLATE_VARIABLES.map((name) => [name, verbatim().max(2_000).optional()])) as Record<
+  (typeof TEMPLATE_VARIABLES)[number],
+  z.ZodOptional<ReturnType<typeof verbatim>>
+>
 const previewBody = z
   .object({
     template_id: z.uuid({ error: 'must be a UUID' }).optional(),
     kind: kind.optional(),
     subject: subject.optional(),
     body: body.optional(),
+    // An object rather than a record, so the document names each variable.
     variables: z
-      .partialRecord(z.enum(TEMPLATE_VARIABLES), z.string().max(2_000))
+      .strictObject(sampleValues)
       .optional()
       .describe('values to use instead of the examples'),
   })

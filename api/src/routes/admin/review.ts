@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../plugins/app/auth.ts'
 import { commentSchema, feedbackSchema, presentComment, presentFeedback } from '../../presenters.ts'
-import { admin, errors, idParams, text } from '../common.ts'
+import { admin, errors, idParams, INT4_MAX, multiline, prose, text } from '../common.ts'
 
 const compared = {
   repo_id: z.string(),
@@ -131,8 +131,13 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
         params: idParams,
         body: z.object({
           path: text(1000).optional(),
-          line: z.number().int().min(1, { error: 'lines count from 1' }).optional(),
-          body: text(20_000),
+          line: z
+            .number()
+            .int()
+            .min(1, { error: 'lines count from 1' })
+            .max(INT4_MAX, { error: `must be at most ${INT4_MAX}` })
+            .optional(),
+          body: prose(20_000),
         }),
         response: { 201: commentSchema, ...errors },
       },
@@ -150,7 +155,7 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
         summary: 'A summary and a rating from 1 to 5',
         params: idParams,
         body: z.object({
-          summary: z.string().max(20_000).optional(),
+          summary: multiline().max(20_000).optional(),
           rating: z.number().int({ error: 'must be a whole number from 1 to 5' }).min(1).max(5, { error: 'must be from 1 to 5' }),
         }),
         response: { 201: feedbackSchema, ...errors },
