@@ -70,7 +70,7 @@ t.test('an owner creates an assessment; durations come back as canonical ISO 860
     method: 'POST',
     url: '/api/assessments',
     headers: owner.headers,
-    payload: { ...validBody(seedId), candidate_email_subject: 'Your exercise', candidate_email_body: 'Hi {{candidate_name}}' },
+    payload: { ...validBody(seedId), candidate_email_subject: 'Your exercise', candidate_email_body: 'Hi {candidate_name}, start here: {start_link}' },
   })
   t.equal(res.statusCode, 201)
   const body = res.json() as AssessmentBody
@@ -94,7 +94,7 @@ t.test('an owner creates an assessment; durations come back as canonical ISO 860
     description: 'A small service',
     instructions: '# Task\n\nImplement `limit()`.',
     candidate_email_subject: 'Your exercise',
-    candidate_email_body: 'Hi {{candidate_name}}',
+    candidate_email_body: 'Hi {candidate_name}, start here: {start_link}',
     time_to_start: 'P3D',
     time_to_complete: 'P2D',
   })

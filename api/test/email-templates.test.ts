@@ -123,13 +123,13 @@ t.test('PATCH changes only the fields sent', async (t) => {
     method: 'PATCH',
     url: `/api/email-templates/${template.id}`,
     headers: owner.headers,
-    payload: { name: 'Renamed', body: 'New body for {candidate_name}' },
+    payload: { name: 'Renamed', body: 'New body for {candidate_name}: {start_link}' },
   })
   t.equal(res.statusCode, 200)
   t.same(res.json(), {
     ...template,
     name: 'Renamed',
-    body: 'New body for {candidate_name}',
+    body: 'New body for {candidate_name}: {start_link}',
     updated_at: built.clock.now().toISOString(),
   })
   t.same((await getTemplate(built, owner.headers, template.id)).json(), res.json(), 'the change was stored')

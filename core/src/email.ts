@@ -65,6 +65,25 @@ export function unknownTemplateVariables(text: string): string[] {
   return [...new Set(text.match(PLACEHOLDER) ?? [])].filter((placeholder) => !KNOWN.has(placeholder))
 }
 
+/**
+ * A value fit for an email header (a subject, a display name): line breaks and other
+ * control characters become a space, so no value can end its header and start another.
+ * The API refuses them in names and titles already; this holds for anything else.
+ */
+export const headerValue = (value: string) => value.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim()
+
+// markdown-it writes every URL attribute as ` href="…"` / ` src="…"`, escaped, and
+// escapes quotes in text, so this finds exactly the URLs of the rendered HTML.
+const URL_ATTRIBUTE = / (?:href|src)="([^"]*)"/g
+const SAFE_URL = /^(?:https?:\/\/|mailto:)/i
+
+/**
+ * Drops every URL attribute that is not http(s) or mailto. markdown-it checks the links
+ * a template spells out, but not what a value turns `[x]({candidate_name})` into, after
+ * rendering: a value must not become a `javascript:` link.
+ */
+const safeUrls = (html: string) => html.replace(URL_ATTRIBUTE, (attribute, url: string) => (SAFE_URL.test(url) ? attribute : ''))
+
 /** True when `offset` in rendered HTML lies between an `<a …>` and its `</a>`. */
 const insideLink = (html: string, offset: number) => html.lastIndexOf('<a ', offset) > html.lastIndexOf('</a>', offset)
 
@@ -72,7 +91,8 @@ const insideLink = (html: string, offset: number) => html.lastIndexOf('<a ', off
  * Renders a template to subject, plain text and HTML. Markdown is rendered first and the
  * values put in afterwards, HTML-escaped, so a candidate's name can never become markup.
  * A `*_link` variable written as bare text (not already inside a markdown link) becomes a
- * clickable link in the HTML, as the same URL is in the plain text.
+ * clickable link in the HTML, as the same URL is in the plain text. Links end up http(s)
+ * or mailto only, and the subject is one header line whatever the values hold.
  */
 export function renderTemplate(template: { subject: string; body: string }, vars: TemplateVariables) {
   type Place = { name: string; inHref: boolean; offset: number; all: string }
@@ -88,8 +108,8 @@ export function renderTemplate(template: { subject: string; body: string }, vars
       ? `<a href="${escapeHtml(value)}">${escapeHtml(value)}</a>`
       : escapeHtml(value)
   return {
-    subject: fill(template.subject, (v) => v),
+    subject: headerValue(fill(template.subject, (v) => v)),
     text: fill(template.body, (v) => v),
-    html: fill(renderMarkdown(template.body), toHtml),
+    html: safeUrls(fill(renderMarkdown(template.body), toHtml)),
   }
 }

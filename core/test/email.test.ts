@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DEFAULT_INVITE_TEMPLATE, renderTemplate } from '../src/email.ts'
+import { DEFAULT_INVITE_TEMPLATE, headerValue, renderTemplate } from '../src/email.ts'
 import { renderMarkdown } from '../src/markdown.ts'
 
 t.test('templates fill variables: raw in text, escaped in HTML, also inside links', async (t) => {
@@ -34,4 +34,30 @@ t.test('markdown renders without raw HTML or script links', async (t) => {
   t.notMatch(html, '<script>')
   t.notMatch(html, '<img')
   t.notMatch(html, 'href="javascript:')
+})
+
+t.test('values never make a link other than http(s) or mailto, in markdown links, images or bare', async (t) => {
+  const template = {
+    subject: 'Hi',
+    body: '[a]({candidate_name}) [b]({assessment_title} "title") ![c]({start_deadline}) [d]({start_link}) {complete_deadline}',
+  }
+  const out = renderTemplate(template, {
+    candidate_name: 'javascript:alert(1)',
+    assessment_title: ' JAVASCRIPT:alert(2)',
+    start_deadline: 'data:image/svg+xml,<svg onload=alert(3)>',
+    start_link: 'https://th.test/start/thi_x',
+    complete_deadline: 'vbscript:msgbox(4)',
+  })
+  t.notMatch(out.html, /(?:href|src)="(?!https?:\/\/|mailto:)/i, 'every URL attribute left is http(s) or mailto')
+  t.match(out.html, '<a>a</a>', 'the unsafe link keeps its text, without a target')
+  t.match(out.html, '<a title="title">b</a>')
+  t.match(out.html, '<a href="https://th.test/start/thi_x">d</a>')
+  t.match(out.html, 'vbscript:msgbox(4)', 'a value outside a link stays text')
+  t.match(renderTemplate({ subject: '', body: '[mail]({candidate_name})' }, { candidate_name: 'mailto:ada@example.com' }).html, 'href="mailto:ada@example.com"')
+})
+
+t.test('a subject is one header line whatever the template or the values hold', async (t) => {
+  const out = renderTemplate({ subject: 'Hi {candidate_name}\r\nX-Template: 1', body: '' }, { candidate_name: 'Eve\r\nBcc: x@example.com\u2028\u0085\t\u0000y' })
+  t.equal(out.subject, 'Hi Eve Bcc: x@example.com y X-Template: 1')
+  t.equal(headerValue('\r\n  Title \n'), 'Title')
 })

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import { Resend, type ErrorResponse } from 'resend'
+import { headerValue } from '../email.ts'
 import { MailerError, type Mailer } from './mailer.ts'
 
 const RESEND_API = 'https://api.resend.com'
@@ -34,7 +35,8 @@ export function createResendMailer({ apiKey, from, baseUrl = RESEND_API, logger 
     // Nothing is stored locally, so the caller's executor is not needed.
     async send(_exec, email) {
       const result = await resend.emails.send(
-        { from, to: email.to, subject: email.subject, html: email.html, text: email.text },
+        // Callers render subjects as one line already; the provider boundary holds whatever they pass.
+        { from, to: email.to, subject: headerValue(email.subject), html: email.html, text: email.text },
         { idempotencyKey: email.idempotencyKey, signal: AbortSignal.timeout(SEND_TIMEOUT_MS) },
       )
       if (result.error) {

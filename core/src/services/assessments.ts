@@ -5,6 +5,7 @@ import type { Clock } from '../clock.ts'
 import type { Db } from '../db/client.ts'
 import { assessments, invitations, seeds } from '../db/schema/index.ts'
 import { conflict, notFound, unprocessable } from '../errors.ts'
+import { assertInviteTemplate } from './email-templates.ts'
 
 export interface AssessmentInput {
   seedId: string
@@ -49,6 +50,7 @@ export function createAssessmentService({ db, clock }: { db: Db; clock: Clock })
 
     async create(actor: Actor, input: AssessmentInput) {
       requireRole(actor, MANAGE)
+      assertInviteTemplate({ subject: input.candidateEmailSubject, body: input.candidateEmailBody })
       await assertSeedInOrg(actor, input.seedId)
       // The same clock as update(), so updated_at never precedes created_at.
       const now = clock.now()
@@ -65,6 +67,7 @@ export function createAssessmentService({ db, clock }: { db: Db; clock: Clock })
     /** Changes apply to invitations sent afterwards; deadlines already given are kept. */
     async update(actor: Actor, id: string, patch: Partial<AssessmentInput>) {
       requireRole(actor, MANAGE)
+      assertInviteTemplate({ subject: patch.candidateEmailSubject, body: patch.candidateEmailBody })
       if (patch.seedId) await assertSeedInOrg(actor, patch.seedId)
       return db.transaction(async (tx) => {
         const [row] = await tx

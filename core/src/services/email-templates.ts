@@ -37,7 +37,7 @@ export interface ResolvedTemplate {
 const DAY_MS = 86_400_000
 
 /** Refuses a subject or body that would reach a candidate with a placeholder left unfilled. */
-function assertKnownVariables(template: { subject?: string; body?: string }) {
+function assertKnownVariables(template: { subject?: string | null; body?: string | null }) {
   const unknown = [...new Set([template.subject ?? '', template.body ?? ''].flatMap(unknownTemplateVariables))]
   if (unknown.length > 0) {
     const allowed = TEMPLATE_VARIABLES.map((name) => `{${name}}`).join(', ')
@@ -47,6 +47,19 @@ function assertKnownVariables(template: { subject?: string; body?: string }) {
       { unknown, allowed: TEMPLATE_VARIABLES },
     )
   }
+}
+
+/** An invite the candidate could not begin from is refused: its body must hold the start link. */
+function assertStartLink(kind: TemplateKind, body: string | null | undefined) {
+  if (kind === 'invite' && body && !body.includes('{start_link}')) {
+    throw unprocessable('missing_start_link', 'an invite must contain {start_link}, the link the candidate starts from')
+  }
+}
+
+/** The checks of an org's invite template, for an assessment's own invite subject and body. */
+export function assertInviteTemplate(template: { subject?: string | null; body?: string | null }) {
+  assertKnownVariables(template)
+  assertStartLink('invite', template.body)
 }
 
 /** The fields that were sent (PATCH semantics). */
@@ -137,6 +150,7 @@ export function createEmailTemplateService({ db, clock }: { db: Db; clock: Clock
     async create(actor: Actor, input: EmailTemplateInput) {
       requireRole(actor, MANAGE)
       assertKnownVariables(input)
+      assertStartLink(input.kind, input.body)
       const now = clock.now()
       return uniqueName(() =>
         db.transaction(async (tx) => {
@@ -181,6 +195,7 @@ export function createEmailTemplateService({ db, clock }: { db: Db; clock: Clock
           if (movesDefault) await lockDefaults(tx, actor.orgId)
           const [current] = await tx.select().from(emailTemplates).where(scoped(actor, id)).for('update')
           if (!current) throw notFound('email_template')
+          assertStartLink(patch.kind ?? current.kind, patch.body ?? current.body)
           const replaced =
             movesDefault && (patch.isDefault ?? current.isDefault)
               ? await unsetDefault(tx, actor.orgId, patch.kind ?? current.kind, now, id)
