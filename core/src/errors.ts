@@ -39,3 +39,43 @@ export function sqlState(err: unknown): string | undefined {
 }
 
 export const isUniqueViolation = (err: unknown) => sqlState(err) === '23505'
+
+/** What of a database error may be logged. */
+export interface DatabaseErrorSummary {
+  type: 'DatabaseError'
+  message: string
+  code: string
+  constraint?: string
+  table?: string
+  column?: string
+  /** Stack frames only: the first line of a stack repeats the message. */
+  stack?: string
+}
+
+/**
+ * The loggable part of a database error, or undefined for any other error. drizzle,
+ * postgres.js and PGlite put the query, its parameters (password hashes, token hashes)
+ * and messages quoting values (`Key (email)=(…)`, `invalid input syntax: "…"`) on the
+ * error: only SQLSTATE and the names of the constraint, table and column are kept.
+ */
+export function databaseError(err: unknown): DatabaseErrorSummary | undefined {
+  const code = sqlState(err)
+  if (!code) return undefined
+  const names: Partial<Record<'constraint' | 'table' | 'column', string>> = {}
+  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    // PGlite (pg-protocol) names these `constraint`, `table`, `column`; postgres.js `*_name`.
+    const fields = e as Record<string, unknown>
+    for (const name of ['constraint', 'table', 'column'] as const) {
+      const value = fields[name] ?? fields[`${name}_name`]
+      if (typeof value === 'string' && !names[name]) names[name] = value
+    }
+  }
+  const frames = err instanceof Error ? err.stack?.split('\n').filter((line) => /^\s+at /.test(line)) : undefined
+  return {
+    type: 'DatabaseError',
+    message: `database error ${code}`,
+    code,
+    ...names,
+    ...(frames?.length ? { stack: frames.join('\n') } : {}),
+  }
+}

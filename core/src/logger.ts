@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type LoggerOptions } from 'pino'
+import { databaseError } from './errors.ts'
 import { TOKEN_PATTERN } from './tokens.ts'
 
 /** Tokens travel in paths (`/api/start/thi_…`) and query strings (`?token=`): neither reaches a log. */
@@ -22,6 +23,8 @@ export function loggerOptions(level: string): LoggerOptions {
       censor: '[redacted]',
     },
     serializers: {
+      // A database error logs its SQLSTATE and names, never its query, parameters or message.
+      err: (err: Error) => databaseError(err) ?? pino.stdSerializers.err(err),
       req: (req: { method: string; url: string; id: string; ip?: string }) => ({
         method: req.method,
         url: redactUrl(req.url),

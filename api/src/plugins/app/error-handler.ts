@@ -1,4 +1,4 @@
-import { AppError } from '@takehome/core'
+import { AppError, databaseError } from '@takehome/core'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
@@ -45,7 +45,11 @@ export default fp(
       if (status >= 400 && status < 500) {
         return send(status, FASTIFY_CODES[err.code] ?? (status === 404 ? 'not_found' : 'bad_request'), err.message)
       }
-      request.log.error({ err }, 'unexpected error')
+      // Logged by hand rather than trusting the logger's serializer: a database error carries
+      // the query's parameters (password hashes, token hashes), which never reach a log.
+      const db = databaseError(err)
+      if (db) request.log.error({ db }, 'database error')
+      else request.log.error({ err }, 'unexpected error')
       return send(500, 'internal_error', 'something went wrong on our side; quote the request id when reporting it')
     })
   },
