@@ -442,3 +442,24 @@ t.test(
     })
   },
 )
+
+t.test("a job failing on a database error records the SQL code, never the query or its values", async (t) => {
+  const mailer = scriptedMailer()
+  const ts = await createTestServices({ mailer, jobs: FAST_JOBS, logger })
+  t.teardown(() => ts.close())
+  const org = await setupOrg(t, ts)
+  await org.invite(['ada@example.com'])
+  const [job] = await rowsOf.outbox(ts)
+  const secret = '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g'
+  const dbError = await ts.db.execute(`select '${secret}'::int`).then(
+    () => undefined,
+    (err: unknown) => err as Error,
+  )
+  t.ok(dbError, 'the bad cast fails in the database')
+  t.match(String(dbError), /argon2id/, "and the driver's message holds the value")
+  mailer.failWhen(() => dbError)
+  await ts.services.outbox.claimDue(10, LEASE_MS)
+  t.equal(await ts.services.jobs.execute(job!.id), 'retry')
+  const row = await outboxRow(ts, job!.id)
+  t.equal(row.lastError, 'database error 22P02', 'only the SQLSTATE is kept')
+})

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { MailerError } from '../adapters/mailer.ts'
 import type { Clock } from '../clock.ts'
-import { AppError } from '../errors.ts'
+import { AppError, databaseError } from '../errors.ts'
 import { type Job, JOB_KINDS, type JobKind, type Outbox } from './outbox.ts'
 
 /** Runs one job. Must be idempotent: read current state first, act only if still needed. */
@@ -65,7 +65,8 @@ export function createJobRunner({ outbox, handlers, clock, logger, ...options }:
         log.info({ ms: Math.round(performance.now() - started) }, 'job done')
         return 'done'
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err)
+        // A database error's own message holds the query and its parameters: keep only its code.
+        const message = databaseError(err)?.message ?? (err instanceof Error ? err.message : String(err))
         const final = isPermanent(err) || attempts >= maxAttempts
         const asked = err instanceof MailerError ? (err.retryAfterMs ?? 0) : 0
         const retryAt = final ? undefined : new Date(clock.now().getTime() + Math.max(backoff(attempts), asked))
