@@ -77,6 +77,8 @@ export const assessmentSchema = z.object({
   candidate_email_body: z.string().nullable(),
   time_to_start: z.string(),
   time_to_complete: z.string(),
+  /** null: the server's default (PUSH_DEFAULT_MAX_BYTES). */
+  max_push_bytes: z.number().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 })
@@ -90,6 +92,7 @@ export const presentAssessment = (a: typeof schema.assessments.$inferSelect) => 
   candidate_email_body: a.candidateEmailBody,
   time_to_start: formatDuration(a.timeToStartSeconds),
   time_to_complete: formatDuration(a.timeToCompleteSeconds),
+  max_push_bytes: a.maxPushBytes,
   created_at: a.createdAt.toISOString(),
   updated_at: a.updatedAt.toISOString(),
 })

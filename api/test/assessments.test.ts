@@ -82,6 +82,7 @@ t.test('an owner creates an assessment; durations come back as canonical ISO 860
     'description',
     'id',
     'instructions',
+    'max_push_bytes',
     'seed_id',
     'time_to_complete',
     'time_to_start',

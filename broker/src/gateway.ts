@@ -1,13 +1,34 @@
 import { spawn } from 'node:child_process'
+import { lstat, readdir } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { CANDIDATE_SLUG, REFUSAL_MESSAGES, type Services } from '@takehome/core'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { CANDIDATE_SLUG, type Config, REFUSAL_MESSAGES, type Services } from '@takehome/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { type Busy, createRequestLimiter } from './limiter.ts'
+
+export type GitLimits = Config['git']
 
 export interface GatewayOptions {
   services: Services
   /** Directory holding the candidate repositories (`<slug>.git`). */
   projectRoot: string
   rateLimit: { max: number; timeWindow: number }
+  /** Overrides of `services.gitLimits`, the server's configuration (tests pass small ones). */
+  limits?: Partial<GitLimits>
+}
+
+/** Holds `pre-receive`, named in core.hooksPath for every push. */
+const HOOKS_DIR = fileURLToPath(new URL('./hooks', import.meta.url))
+/** Node's timers hold at most this long; a later deadline is still checked by the hook. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+const BUSY: Record<Busy, { status: number; message: string }> = {
+  per_token: {
+    status: 429,
+    message: 'too many git requests at once with this access token; let the others finish, then try again',
+  },
+  overall: { status: 503, message: 'the server is busy with other git requests; try again in a minute' },
 }
 
 const SERVICES = new Set(['git-upload-pack', 'git-receive-pack'])
@@ -21,12 +42,37 @@ const pktLine = (payload: string) => `${(Buffer.byteLength(payload) + 4).toStrin
  * is authorised on its own (Basic auth, the password being the access token), at request
  * time; bodies stream both ways and never sit whole in memory.
  */
-export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { services, projectRoot, rateLimit }) => {
+export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { services, projectRoot, rateLimit, ...options }) => {
+  const limits = { ...services.gitLimits, ...options.limits }
+  const limiter = createRequestLimiter({ max: limits.maxRequests, maxPerKey: limits.maxRequestsPerToken })
+  // Pushes under way, by invitation: ending an invitation (Submit, expiry, revoke) stops them.
+  const pushes = new Map<string, Set<() => void>>()
+  const unsubscribe = services.access.onForget((invitationId) => {
+    for (const stop of pushes.get(invitationId) ?? []) stop()
+  })
+  app.addHook('onClose', async () => {
+    unsubscribe()
+  })
+
   // Leave pack bodies unread: they are piped straight into git.
   app.addContentTypeParser(
     ['application/x-git-upload-pack-request', 'application/x-git-receive-pack-request'],
     (_request, _payload, done) => done(null),
   )
+
+  /** A refusal git shows the candidate: an ERR line in the advertisement, else the status with a text body. */
+  const refuse = (reply: FastifyReply, endpoint: string, service: string, status: number, message: string) => {
+    if (endpoint === 'info/refs') {
+      // An ERR line in the advertisement makes git print "remote error: <message>".
+      return reply
+        .status(200)
+        .type(`application/x-${service}-advertisement`)
+        .header('cache-control', 'no-cache')
+        .send(`${pktLine(`# service=${service}\n`)}0000${pktLine(`ERR ${message}`)}`)
+    }
+    // The body was never read: close rather than wait for the rest of it.
+    return reply.status(status).header('connection', 'close').type('text/plain').send(`${message}\n`)
+  }
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const wildcard = (request.params as { '*': string })['*']
@@ -34,7 +80,7 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
     const slug = match?.[1]
     const endpoint = match?.[2]
     const service = endpoint === 'info/refs' ? (request.query as { service?: string }).service : endpoint
-    if (!slug || !CANDIDATE_SLUG.test(slug) || !service || !SERVICES.has(service)) {
+    if (!slug || !endpoint || !CANDIDATE_SLUG.test(slug) || !service || !SERVICES.has(service)) {
       return reply.status(404).send({ error: { code: 'repository_not_found', message: 'no such repository', request_id: request.id } })
     }
     if ((endpoint === 'info/refs') !== (request.method === 'GET')) {
@@ -49,20 +95,38 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
     const access = await services.access.check(password, { slug, context: 'git' })
     if (!access.ok) {
       request.log.info({ slug, service, refusal: access.refusal }, 'git access refused')
-      const message = REFUSAL_MESSAGES[access.refusal]
-      if (endpoint === 'info/refs') {
-        // An ERR line in the advertisement makes git print "remote error: <message>".
-        return reply
-          .status(200)
-          .type(`application/x-${service}-advertisement`)
-          .header('cache-control', 'no-cache')
-          .send(`${pktLine(`# service=${service}\n`)}0000${pktLine(`ERR ${message}`)}`)
+      return refuse(reply, endpoint, service, 403, REFUSAL_MESSAGES[access.refusal])
+    }
+    const { grant } = access
+    const slot = limiter.acquire(grant.tokenId)
+    if (!slot.ok) {
+      request.log.info({ slug, service, busy: slot.busy }, 'git request refused: too many at once')
+      return refuse(reply, endpoint, service, BUSY[slot.busy].status, BUSY[slot.busy].message)
+    }
+
+    const push = service === 'git-receive-pack'
+    let pushEnv: Record<string, string> = {}
+    if (push) {
+      const used = await diskUsage(path.join(projectRoot, `${slug}.git`))
+      if (used >= limits.repoQuotaBytes) {
+        slot.release()
+        request.log.info({ slug, used, quota: limits.repoQuotaBytes }, 'git push refused: repository over quota')
+        return refuse(reply, endpoint, service, 403, `the repository is over its disk limit of ${size(limits.repoQuotaBytes)}; no more pushes are accepted`)
       }
-      return reply.status(403).type('text/plain').send(`${message}\n`)
+      pushEnv = {
+        ...gitConfigEnv({
+          'receive.maxInputSize': String(Math.min(grant.maxPushBytes ?? limits.pushDefaultMaxBytes, limits.pushMaxBytes)),
+          'receive.fsckObjects': 'true',
+          'core.hooksPath': HOOKS_DIR,
+        }),
+        // The hook compares with the system clock: the deadline is given on it, rounded down.
+        TAKEHOME_DEADLINE: String(Math.floor((Date.now() + access.remainingMs) / 1000)),
+        TAKEHOME_QUOTA_BYTES: String(limits.repoQuotaBytes),
+      }
     }
 
     reply.hijack()
-    runHttpBackend(request, reply.raw, {
+    const running = runHttpBackend(request, reply.raw, {
       GIT_PROJECT_ROOT: projectRoot,
       GIT_HTTP_EXPORT_ALL: '1',
       PATH_INFO: `/${slug}.git/${endpoint}`,
@@ -74,7 +138,24 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
       ...(request.headers['content-length'] ? { CONTENT_LENGTH: request.headers['content-length'] } : {}),
       ...(request.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: request.headers['content-encoding'] } : {}),
       ...(typeof request.headers['git-protocol'] === 'string' ? { GIT_PROTOCOL: request.headers['git-protocol'] } : {}),
+      ...pushEnv,
+    }, {
+      idleTimeoutMs: limits.idleTimeoutMs,
+      onDone: slot.release,
     })
+    if (push) {
+      // A push that is still sending at the deadline ends there; the hook refuses one that
+      // gets to updating refs later by any other path.
+      const atDeadline = access.remainingMs <= MAX_TIMER_MS ? setTimeout(() => running.stop('deadline'), access.remainingMs) : undefined
+      const stopEnded = () => running.stop('ended')
+      const ongoing = pushes.get(grant.invitationId) ?? new Set()
+      pushes.set(grant.invitationId, ongoing.add(stopEnded))
+      running.done.then(() => {
+        clearTimeout(atDeadline)
+        ongoing.delete(stopEnded)
+        if (ongoing.size === 0 && pushes.get(grant.invitationId) === ongoing) pushes.delete(grant.invitationId)
+      })
+    }
   }
 
   app.route({ method: ['GET', 'POST'], url: '/r/*', config: { rateLimit }, handler })
@@ -88,23 +169,85 @@ function basicPassword(header: string | undefined): string | undefined {
   return colon < 0 ? undefined : decoded.slice(colon + 1)
 }
 
+/** Per-request git configuration, which git reads from the environment before any file. */
+function gitConfigEnv(config: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(config)
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(entries.length) }
+  entries.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key
+    env[`GIT_CONFIG_VALUE_${i}`] = value
+  })
+  return env
+}
+
+/** Disk a directory tree takes, counted as du counts it (allocated blocks). */
+async function diskUsage(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true }).catch(() => [])
+  const sizes = await Promise.all(
+    [dir, ...entries.map((entry) => path.join(dir, entry))].map((p) => lstat(p).then((st) => st.blocks * 512, () => 0)),
+  )
+  return sizes.reduce((sum, size) => sum + size, 0)
+}
+
+/** Sizes as the hook writes them. */
+const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.floor(bytes / (1024 * 1024))} MiB` : `${Math.floor(bytes / 1024)} KiB`)
+
+type StopReason = 'idle' | 'deadline' | 'ended'
+const STOPPED: Record<StopReason, { status: number; message: string }> = {
+  idle: { status: 408, message: 'the request sent or read nothing for too long' },
+  deadline: { status: 403, message: REFUSAL_MESSAGES.deadline_passed },
+  ended: { status: 403, message: REFUSAL_MESSAGES.submitted },
+}
+
 /**
  * Runs `git http-backend` as CGI: the request body is piped to its stdin, its header
- * block becomes the response head and the rest is piped back, with backpressure.
+ * block becomes the response head and the rest is piped back, with backpressure. It runs
+ * in its own process group, so stopping it also stops the git processes it started
+ * (receive-pack, index-pack, the hook). A request that moves no bytes either way for
+ * `idleTimeoutMs` is stopped: a stalled client cannot hold a backend.
  */
-function runHttpBackend(request: FastifyRequest, res: ServerResponse, cgiEnv: Record<string, string>) {
+function runHttpBackend(
+  request: FastifyRequest,
+  res: ServerResponse,
+  cgiEnv: Record<string, string>,
+  { idleTimeoutMs, onDone }: { idleTimeoutMs: number; onDone: () => void },
+) {
   const log = request.log
   const child = spawn('git', ['http-backend'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, GIT_CONFIG_NOSYSTEM: '1', ...cgiEnv },
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
   })
+  // Only while the leader is not yet reaped: until then its pid, the group's id, cannot be reused.
+  const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null
+  const killGroup = () => {
+    if (running()) process.kill(-child.pid!, 'SIGKILL')
+  }
+  const done = new Promise<void>((resolve) => child.once('close', () => resolve()))
+  void done.then(() => {
+    clearTimeout(idle)
+    onDone()
+  })
+
+  let stopped: StopReason | undefined
+  function stop(reason: StopReason) {
+    if (!running()) return
+    stopped = reason
+    log.info({ reason }, 'git request stopped by the gateway')
+    killGroup()
+    if (reason !== 'idle' && !res.headersSent) {
+      const { status, message } = STOPPED[reason]
+      res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' }).end(`${message}\n`)
+    } else res.destroy()
+  }
+  const idle = setTimeout(() => stop('idle'), idleTimeoutMs)
+
   const raw: IncomingMessage = request.raw
+  raw.on('data', () => idle.refresh())
   raw.pipe(child.stdin)
   child.stdin.on('error', () => {}) // git may stop reading early (a refused push); the exit code tells
-  raw.on('aborted', () => child.kill('SIGKILL'))
-  res.on('close', () => {
-    if (child.exitCode === null) child.kill('SIGKILL')
-  })
+  raw.on('aborted', killGroup)
+  res.on('close', killGroup)
 
   let head = Buffer.alloc(0)
   const onData = (chunk: Buffer) => {
@@ -130,21 +273,25 @@ function runHttpBackend(request: FastifyRequest, res: ServerResponse, cgiEnv: Re
     child.stdout.pipe(res)
   }
   child.stdout.on('data', onData)
+  // Bytes reaching the client count as progress; a client that stops reading stalls this.
+  child.stdout.on('data', () => idle.refresh())
 
   let stderr = ''
   child.stderr.on('data', (b: Buffer) => {
     if (stderr.length < 4096) stderr += b.toString('utf8')
   })
   child.on('close', (code) => {
-    if (code !== 0) log.warn({ code, stderr: stderr.slice(0, 1000) }, 'git http-backend failed')
-    if (!res.headersSent) fail(new Error(`git http-backend exited with ${code}`))
+    if (code !== 0 && code !== null) log.warn({ code, stderr: stderr.slice(0, 1000) }, 'git http-backend failed')
+    if (!res.headersSent && !stopped) fail(new Error(`git http-backend exited with ${code}`))
   })
   child.on('error', fail)
 
   function fail(err: Error) {
     log.error({ err }, 'git gateway error')
-    child.kill('SIGKILL')
+    killGroup()
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('git backend failed\n')
     else res.destroy()
   }
+
+  return { stop, done }
 }

@@ -24,6 +24,6 @@ export { JOB_DEFAULTS, type JobRunner, type Outcome, PermanentJobError } from '.
 export * from './services/index.ts'
 export { MAX_CANDIDATES_PER_CALL, formatDeadline } from './services/invitations.ts'
 export * from './tokens.ts'
-export type { AssessmentInput } from './services/assessments.ts'
+export { type AssessmentInput, MIN_PUSH_BYTES } from './services/assessments.ts'
 export { type Access, REFUSAL_MESSAGES, type Refusal } from './services/access.ts'
 export { gitCommands } from './services/candidate.ts'

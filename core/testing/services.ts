@@ -7,7 +7,7 @@ import { createLocalMailbox } from '../src/adapters/local-mailbox.ts'
 import type { Mailer } from '../src/adapters/mailer.ts'
 import { createInProcessQueue } from '../src/jobs/in-process.ts'
 import type { PasswordHasher } from '../src/passwords.ts'
-import { type CoreDeps, createServices } from '../src/services/index.ts'
+import { type CoreDeps, createServices, DEFAULT_GIT_LIMITS } from '../src/services/index.ts'
 import { createTokenHasher } from '../src/tokens.ts'
 import { createTestClock, type TestClock } from './clock.ts'
 import { createTestDatabase } from './database.ts'
@@ -27,6 +27,7 @@ export interface TestServicesOptions {
   publicUrl?: string
   mailer?: Mailer
   jobs?: CoreDeps['jobs']
+  gitLimits?: Partial<NonNullable<CoreDeps['gitLimits']>>
 }
 
 /** Core services on a fresh database, a temporary git root and the local mailbox (or `mailer`). */
@@ -47,6 +48,7 @@ export async function createTestServices(options: TestServicesOptions = {}) {
     publicUrl: options.publicUrl ?? options.appBaseUrl ?? 'http://takehome.test',
     logger,
     jobs: options.jobs,
+    gitLimits: { ...DEFAULT_GIT_LIMITS, ...options.gitLimits },
   }
   const services = createServices(deps)
   const replicas: Database[] = []

@@ -90,7 +90,8 @@ t.test('a 300 MB clone (v0 and v2) and a 150 MB push stream through the gateway'
   const auth = { cookie }
   const seed = await post('/api/seeds', { source_url: source }, auth)
   step('seed mirrored')
-  const assessment = await post('/api/assessments', { seed_id: seed.id, title: 'Big', time_to_start: 'P1D', time_to_complete: 'P1D' }, auth)
+  // Above the 100 MiB default push limit (PUSH_DEFAULT_MAX_BYTES): the pushes below carry 150 MB.
+  const assessment = await post('/api/assessments', { seed_id: seed.id, title: 'Big', time_to_start: 'P1D', time_to_complete: 'P1D', max_push_bytes: 200 * MB }, auth)
   const { invitations } = await post('/api/invitations', { assessment_id: assessment.id, candidates: [{ email: 'c@example.com' }] }, auth)
   const started = await post(`/api/start/${invitations[0].start_url.split('/start/')[1]}`, {})
   step('candidate repository created')

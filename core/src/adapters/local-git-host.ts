@@ -133,6 +133,8 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
         // Deleting main would strand the review; force-pushes stay allowed until submit.
         await own(['config', 'receive.denyDeletes', 'true'], staging)
         await own(['config', 'http.receivepack', 'true'], staging)
+        // The gateway sets this for every push too; here it also holds for any other way in.
+        await own(['config', 'receive.fsckObjects', 'true'], staging)
         await own(['config', 'core.bigFileThreshold', BIG_FILE_THRESHOLD], staging)
         // Only the new root commit's objects travel: the seed's history stays behind.
         await own(['push', '--quiet', staging, `${baseSha}:refs/heads/main`], seedDir)

@@ -2,7 +2,7 @@ import { eq, inArray, sql } from 'drizzle-orm'
 import { recordAudit } from '../audit.ts'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/client.ts'
-import { accessTokens, candidateRepos, type InvitationStatus, invitations } from '../db/schema/index.ts'
+import { accessTokens, assessments, candidateRepos, type InvitationStatus, invitations } from '../db/schema/index.ts'
 import { isWellFormedToken, type TokenHasher } from '../tokens.ts'
 
 /** What an access token may do, as last read from the database. */
@@ -17,6 +17,8 @@ interface Grant {
   completeDeadline: Date | null
   revoked: boolean
   archived: boolean
+  /** The assessment's push limit in bytes; null: the server's default. */
+  maxPushBytes: number | null
   readAt: number
 }
 
@@ -44,7 +46,8 @@ export const REFUSAL_MESSAGES: Record<Refusal, string> = {
 }
 
 export type Access =
-  | { ok: true; grant: Omit<Grant, 'readAt'>; expiresAt: Date }
+  /** `remainingMs`: until `expiresAt` by the service's clock, so callers need no clock of their own. */
+  | { ok: true; grant: Omit<Grant, 'readAt'>; expiresAt: Date; remainingMs: number }
   | { ok: false; refusal: Refusal; orgId?: string; invitationId?: string }
 
 export interface AccessOptions {
@@ -71,6 +74,7 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
   const cache = new Map<string, Grant>()
   const lastUsed = new Map<string, Date>()
   const lastRefusalAudit = new Map<string, number>()
+  const forgetListeners = new Set<(invitationId: string) => void>()
   const MAX_ENTRIES = 10_000
 
   async function load(hash: string): Promise<Grant | null> {
@@ -86,10 +90,12 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
         archived: candidateRepos.archived,
         status: invitations.status,
         completeDeadline: invitations.completeDeadline,
+        maxPushBytes: assessments.maxPushBytes,
       })
       .from(accessTokens)
       .innerJoin(candidateRepos, eq(candidateRepos.id, accessTokens.candidateRepoId))
       .innerJoin(invitations, eq(invitations.id, accessTokens.invitationId))
+      .innerJoin(assessments, eq(assessments.id, invitations.assessmentId))
       .where(eq(accessTokens.tokenHash, hash))
     if (!row) return null
     const { revokedAt, ...rest } = row
@@ -120,7 +126,7 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
     if (slug !== undefined && slug !== grant.slug) return refuse('wrong_repository')
     const { readAt: _readAt, ...rest } = grant
     lastUsed.set(grant.tokenId, now)
-    return { ok: true, grant: rest, expiresAt: deadline }
+    return { ok: true, grant: rest, expiresAt: deadline, remainingMs: deadline.getTime() - now.getTime() }
   }
 
   async function auditRefusal(hash: string, access: Access & { ok: false }, context: string) {
@@ -154,6 +160,16 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
     /** Drops what this process remembers about an invitation's tokens (after submit, expiry, revoke). */
     forget(invitationId: string) {
       for (const [hash, grant] of cache) if (grant.invitationId === invitationId) cache.delete(hash)
+      for (const listener of forgetListeners) listener(invitationId)
+    },
+
+    /**
+     * Calls `listener` whenever an invitation's access ends in this process, so work already
+     * under way for it (a push in flight) can be stopped. Returns the unsubscribe function.
+     */
+    onForget(listener: (invitationId: string) => void) {
+      forgetListeners.add(listener)
+      return () => forgetListeners.delete(listener)
     },
 
     /** Writes the collected last-use times in one statement. */

@@ -16,9 +16,14 @@ export interface AssessmentInput {
   candidateEmailBody?: string | null
   timeToStartSeconds: number
   timeToCompleteSeconds: number
+  /** The largest push a candidate may make, in bytes; null: the server's default. */
+  maxPushBytes?: number | null
 }
 
-export function createAssessmentService({ db, clock }: { db: Db; clock: Clock }) {
+/** Below this, not even a one-line commit would fit. */
+export const MIN_PUSH_BYTES = 1024
+
+export function createAssessmentService({ db, clock, pushMaxBytes }: { db: Db; clock: Clock; pushMaxBytes: number }) {
   async function get(actor: Actor, id: string) {
     const [row] = await db
       .select()
@@ -37,6 +42,17 @@ export function createAssessmentService({ db, clock }: { db: Db; clock: Clock })
     if (!seed) throw unprocessable('seed_not_found', 'seed_id does not name a seed of your organisation')
   }
 
+  /** The server-wide cap is configuration, so it is checked here rather than at the edge. */
+  function assertPushLimit(maxPushBytes: number | null | undefined) {
+    if (maxPushBytes === undefined || maxPushBytes === null) return
+    if (!Number.isSafeInteger(maxPushBytes) || maxPushBytes < MIN_PUSH_BYTES || maxPushBytes > pushMaxBytes) {
+      throw unprocessable(
+        'push_limit_out_of_range',
+        `max_push_bytes must be a whole number from ${MIN_PUSH_BYTES} to ${pushMaxBytes} (this server's PUSH_MAX_BYTES)`,
+      )
+    }
+  }
+
   return {
     get,
 
@@ -50,6 +66,7 @@ export function createAssessmentService({ db, clock }: { db: Db; clock: Clock })
 
     async create(actor: Actor, input: AssessmentInput) {
       requireRole(actor, MANAGE)
+      assertPushLimit(input.maxPushBytes)
       assertInviteTemplate({ subject: input.candidateEmailSubject, body: input.candidateEmailBody })
       await assertSeedInOrg(actor, input.seedId)
       // The same clock as update(), so updated_at never precedes created_at.
@@ -67,6 +84,7 @@ export function createAssessmentService({ db, clock }: { db: Db; clock: Clock })
     /** Changes apply to invitations sent afterwards; deadlines already given are kept. */
     async update(actor: Actor, id: string, patch: Partial<AssessmentInput>) {
       requireRole(actor, MANAGE)
+      assertPushLimit(patch.maxPushBytes)
       assertInviteTemplate({ subject: patch.candidateEmailSubject, body: patch.candidateEmailBody })
       if (patch.seedId) await assertSeedInOrg(actor, patch.seedId)
       return db.transaction(async (tx) => {

@@ -48,10 +48,22 @@ export interface CoreDeps {
 
 export const DEFAULT_REMINDERS = { hoursBeforeStart: 24, hoursBeforeComplete: 24 }
 
+const MiB = 1024 * 1024
+/** The configuration's defaults (PUSH_MAX_BYTES, GIT_MAX_REQUESTS, …), for callers that pass none. */
+export const DEFAULT_GIT_LIMITS: Config['git'] = {
+  pushMaxBytes: 1024 * MiB,
+  pushDefaultMaxBytes: 100 * MiB,
+  repoQuotaBytes: 2048 * MiB,
+  maxRequests: 64,
+  maxRequestsPerToken: 4,
+  idleTimeoutMs: 30_000,
+}
+
 /** Every domain service, wired to one set of adapters. */
 export function createServices(deps: CoreDeps) {
   const { database, gitHost, mailer, tokens, passwords, clock, logger, appBaseUrl, publicUrl } = deps
   const db = database.db
+  const gitLimits = { ...DEFAULT_GIT_LIMITS, ...deps.gitLimits }
   const access = createAccessService({ db, tokens, clock })
   const lifecycle = createLifecycle({ db, gitHost, clock, access })
   const templates = createEmailTemplateService({ db, clock })
@@ -59,10 +71,12 @@ export function createServices(deps: CoreDeps) {
   const handlers = createJobHandlers({ db, mailer, gitHost, lifecycle, templates, tokens, clock, appBaseUrl })
   return {
     database,
+    /** What the git gateway enforces; the API process serves git with these. */
+    gitLimits,
     access,
     accounts: createAccountService({ db, tokens, passwords, clock }),
     seeds: createSeedService({ db, gitHost, clock }),
-    assessments: createAssessmentService({ db, clock }),
+    assessments: createAssessmentService({ db, clock, pushMaxBytes: gitLimits.pushMaxBytes }),
     invitations: createInvitationService({ db, tokens, clock, lifecycle, templates, appBaseUrl }),
     candidate: createCandidateService({ db, gitHost, tokens, clock, lifecycle, publicUrl }),
     deadlines: createDeadlineService({ db, clock, lifecycle }),

@@ -1,4 +1,4 @@
-import { type AssessmentInput, durationSchema, type Services } from '@takehome/core'
+import { type AssessmentInput, durationSchema, MIN_PUSH_BYTES, type Services } from '@takehome/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../plugins/app/auth.ts'
@@ -14,6 +14,12 @@ const fields = {
   candidate_email_body: optionalText(20_000),
   time_to_start: durationSchema.describe('ISO 8601 duration, e.g. "P3D"'),
   time_to_complete: durationSchema.describe('ISO 8601 duration, e.g. "PT48H"'),
+  max_push_bytes: z
+    .number()
+    .int({ error: 'must be a whole number of bytes' })
+    .min(MIN_PUSH_BYTES, { error: `must be at least ${MIN_PUSH_BYTES} bytes` })
+    .nullish()
+    .describe("The largest push a candidate may make, in bytes, up to the server's PUSH_MAX_BYTES; null: PUSH_DEFAULT_MAX_BYTES"),
 }
 const createBody = z.object(fields)
 const updateBody = z
@@ -33,6 +39,7 @@ const toInput = (b: Partial<z.output<typeof createBody>>): Partial<AssessmentInp
       candidateEmailBody: b.candidate_email_body,
       timeToStartSeconds: b.time_to_start,
       timeToCompleteSeconds: b.time_to_complete,
+      maxPushBytes: b.max_push_bytes,
     }).filter(([, v]) => v !== undefined),
   )
 
