@@ -49,7 +49,7 @@ export async function startApp() {
     config: { publicUrl: base, appBaseUrl: base, secureCookies: false, sessionSecret: 'bench-session-secret-0123456789abcdef0123', trustProxy: false },
   })
   await app.listen({ port, host: '127.0.0.1' })
-  const built = { app }
+  const built = { app, origin: base }
   const owner = await signup(built)
 
   /** A seed from `sourceDir`, an assessment on it, `count` invitations, all started. */

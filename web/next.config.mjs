@@ -15,6 +15,16 @@ const nextConfig = {
   async headers() {
     return [
       {
+        // Served apart from the API (hosted mode) the pages carry these themselves; mounted
+        // in the API server they get the same from it. Nothing of ours is meant to be framed.
+        source: '/:path*',
+        headers: [
+          { key: 'X-Content-Type-Options', value: 'nosniff' },
+          { key: 'X-Frame-Options', value: 'DENY' },
+          { key: 'Content-Security-Policy', value: "frame-ancestors 'none'" },
+        ],
+      },
+      {
         // The header backs up the page's <meta name="referrer">, which only covers HTML.
         source: '/start/:path*',
         headers: [

@@ -8,8 +8,10 @@ import type { Logger } from 'pino'
 import { z } from 'zod'
 import { AccessLog } from './access-log.ts'
 import auth from './plugins/app/auth.ts'
+import clientAddress from './plugins/app/client-address.ts'
 import errorHandler from './plugins/app/error-handler.ts'
 import rateLimit from './plugins/external/rate-limit.ts'
+import securityHeaders from './plugins/external/security-headers.ts'
 import swagger from './plugins/external/swagger.ts'
 import adminRoutes from './routes/admin/index.ts'
 import authRoutes from './routes/auth.ts'
@@ -23,7 +25,8 @@ export interface RateLimit {
 
 export interface AppOptions {
   services: Services
-  config: Pick<Config, 'publicUrl' | 'appBaseUrl' | 'secureCookies' | 'sessionSecret' | 'trustProxy'>
+  config: Pick<Config, 'publicUrl' | 'appBaseUrl' | 'secureCookies' | 'sessionSecret' | 'trustProxy'> &
+    Partial<Pick<Config, 'metricsToken'>>
   logger: Logger
   /** Where the local git host keeps candidate repositories, served at /r/<slug>.git. */
   gitProjectRoot: string
@@ -101,13 +104,15 @@ export async function buildApp(opts: AppOptions) {
     body === '' ? done(null, undefined) : parseJson(request, body as string, done),
   )
 
+  await app.register(securityHeaders)
   await app.register(errorHandler)
   await app.register(swagger, { publicUrl: config.publicUrl })
+  await app.register(clientAddress, { sessionSecret: config.sessionSecret })
   await app.register(rateLimit)
   await app.register(cookie, { secret: config.sessionSecret })
   await app.register(auth, { services, trustedOrigins: [config.publicUrl, config.appBaseUrl] })
 
-  await app.register(healthRoutes, { services, queueCounts: opts.queueCounts })
+  await app.register(healthRoutes, { services, queueCounts: opts.queueCounts, metricsToken: config.metricsToken })
   await app.register(authRoutes, { services, config, rateLimit: rateLimits.auth })
   await app.register(startRoutes, { services, rateLimit: rateLimits.start })
   await app.register(adminRoutes, { services })
@@ -117,6 +122,7 @@ export async function buildApp(opts: AppOptions) {
   app.setNotFoundHandler(async (request, reply) => {
     if (opts.fallback && !OWN_PATHS.test(request.url.split('?')[0]!)) {
       reply.hijack()
+      app.signClientAddressFor(request)
       return opts.fallback(request.raw, reply.raw)
     }
     return reply.status(404).send({

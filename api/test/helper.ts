@@ -11,6 +11,9 @@ import { createLogger } from '@takehome/core'
 export interface BuildOptions extends TestServicesOptions {
   rateLimits?: AppOptions['rateLimits']
   publicUrl?: string
+  trustProxy?: AppOptions['config']['trustProxy']
+  metricsToken?: string
+  fallback?: AppOptions['fallback']
 }
 
 const unlimited = { max: 100_000, timeWindow: 60_000 }
@@ -36,19 +39,22 @@ export async function build(t: Test, options: BuildOptions = {}) {
     logger,
     gitProjectRoot: ts.gitHost.candidatesRoot,
     rateLimits: { ...UNLIMITED, ...options.rateLimits },
+    fallback: options.fallback,
     config: {
       publicUrl,
       appBaseUrl: publicUrl,
       secureCookies: publicUrl.startsWith('https:'),
       sessionSecret: 'test-session-secret-0123456789abcdef0123',
-      trustProxy: false,
+      trustProxy: options.trustProxy ?? false,
+      metricsToken: options.metricsToken,
     },
   })
   t.teardown(async () => {
     await app.close()
     await ts.close()
   })
-  return { app, logLines, ...ts }
+  // The origin a browser on our pages sends: cookie-authenticated writes must carry it.
+  return { app, logLines, origin: new URL(publicUrl).origin, ...ts }
 }
 export type Built = Awaited<ReturnType<typeof build>>
 
@@ -56,7 +62,7 @@ let counter = 0
 
 
 /** Signs up a new owner in a new org; returns headers that authenticate as them. */
-export async function signup(built: Pick<Built, 'app'>, overrides: Partial<Record<'email' | 'password' | 'org_name', string>> = {}) {
+export async function signup(built: Pick<Built, 'app' | 'origin'>, overrides: Partial<Record<'email' | 'password' | 'org_name', string>> = {}) {
   counter++
   const body = {
     email: `owner${counter}-${Date.now()}@example.com`,
@@ -68,11 +74,11 @@ export async function signup(built: Pick<Built, 'app'>, overrides: Partial<Recor
   if (res.statusCode !== 201) throw new Error(`signup failed: ${res.statusCode} ${res.body}`)
   const cookie = res.cookies.find((c) => c.name === 'takehome_session')!
   const json = res.json() as { user: { id: string; email: string }; org: { id: string } }
-  return { ...json, password: body.password, headers: { cookie: `${cookie.name}=${cookie.value}` } }
+  return { ...json, password: body.password, headers: { cookie: `${cookie.name}=${cookie.value}`, origin: built.origin } }
 }
 
 /** Adds a member with `role` to the org of `owner` and logs them in. */
-export async function member(built: Pick<Built, 'app'>, owner: { headers: Record<string, string> }, role: string) {
+export async function member(built: Pick<Built, 'app' | 'origin'>, owner: { headers: Record<string, string> }, role: string) {
   counter++
   const email = `${role}${counter}-${Date.now()}@example.com`
   const added = await built.app.inject({ method: 'POST', url: '/api/members', headers: owner.headers, payload: { email, role } })
@@ -81,7 +87,7 @@ export async function member(built: Pick<Built, 'app'>, owner: { headers: Record
   const login = await built.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } })
   if (login.statusCode !== 200) throw new Error(`member login failed: ${login.statusCode} ${login.body}`)
   const cookie = login.cookies.find((c) => c.name === 'takehome_session')!
-  return { email, headers: { cookie: `${cookie.name}=${cookie.value}` } }
+  return { email, headers: { cookie: `${cookie.name}=${cookie.value}`, origin: built.origin } }
 }
 
 /** Asserts the DESIGN error shape and returns the error. */
@@ -164,7 +170,7 @@ export async function serve(t: Test, options: BuildOptions = {}) {
 }
 
 /** An owner, a seed from `sourceDir`, an assessment on it and invitations for `emails`. */
-export async function invited(built: Pick<Built, 'app'>, sourceDir: string, emails: string[], overrides: object = {}) {
+export async function invited(built: Pick<Built, 'app' | 'origin'>, sourceDir: string, emails: string[], overrides: object = {}) {
   const owner = await signup(built)
   const seed = await createSeed(built, owner.headers, sourceDir)
   const assessment = await createAssessment(built, owner.headers, seed.id, overrides)

@@ -44,7 +44,7 @@ t.test('no secret reaches a log line or a database row', async (t) => {
     const raw = cookie.value.split('.')[0]!
     t.match(raw, /^ths_[0-9A-Za-z]{49}$/, 'the cookie carries a ths_ token')
     keep(`${what} session token`, raw, 'session')
-    return { cookie: `takehome_session=${cookie.value}` }
+    return { cookie: `takehome_session=${cookie.value}`, origin: built.origin }
   }
 
   // Sign up and log in again.

@@ -94,7 +94,7 @@ async function product(t: Test) {
   const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}${url}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', origin: base, ...headers },
       body: JSON.stringify(body),
     })
     if (!res.ok) throw new Error(`POST ${url.replace(/thi_\w+/, 'thi_…')}: ${res.status} ${await res.text()}`)

@@ -77,7 +77,7 @@ t.test('a 300 MB clone (v0 and v2) and a 150 MB push stream through the gateway'
   if (!up) throw new Error(`the server did not come up (exit ${server.exitCode}): ${serverErrors}`)
 
   const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+    const res = await fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base, ...headers }, body: JSON.stringify(body) })
     if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`)
     return res.json()
   }

@@ -51,6 +51,7 @@ async function installation(t: Test, env: Record<string, string> = {}) {
     const res = await fetch(`${base}${url}`, {
       method,
       headers: {
+        origin: base,
         ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(options.cookie ? { cookie: options.cookie } : {}),
       },
@@ -166,7 +167,7 @@ t.test('SIGKILL right after the 201, and again mid-sending: no invite email lost
 
   const res = await fetch(`${product.base}/api/invitations`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', cookie },
+    headers: { 'content-type': 'application/json', origin: product.base, cookie },
     body: JSON.stringify({ assessment_id: assessment.id, candidates }),
   })
   // In the tick the response arrives: the jobs are committed, and (almost) none has run.

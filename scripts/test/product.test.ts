@@ -27,7 +27,7 @@ t.test('a fresh DATA_DIR: the product starts, serves the documented API and the 
   t.same(await (await fetch(`${base}/readyz`)).json(), { status: 'ready', database: 'pglite' })
 
   const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+    fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base, ...headers }, body: JSON.stringify(body) })
 
   const signup = await post('/api/auth/signup', { email: 'owner@example.com', password: 'a long password', org_name: 'Acme' })
   t.equal(signup.status, 201)

@@ -6,3 +6,18 @@ export function apiBaseUrl(): string {
   // Mounted inside the API server, the API is this very process.
   return `http://127.0.0.1:${process.env.PORT ?? 3000}`
 }
+
+/**
+ * The secret this web process shares with the API, when it runs apart from it (hosted
+ * mode). Mounted inside the API server it is not needed: the server signs for it.
+ */
+export function sharedSecret(): string | undefined {
+  const secret = process.env.SESSION_SECRET?.trim()
+  return secret && secret.length >= 32 ? secret : undefined
+}
+
+/** `TRUST_PROXY` as a hop count (how many proxies stand in front of this process); 0 otherwise. */
+export function trustedProxyHops(): number {
+  const raw = process.env.TRUST_PROXY?.trim() ?? ''
+  return /^\d{1,3}$/.test(raw) ? Number(raw) : 0
+}

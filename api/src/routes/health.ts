@@ -1,4 +1,6 @@
-import type { Services } from '@takehome/core'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { AppError, forbidden, type Services } from '@takehome/core'
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errorSchema } from '../presenters.ts'
@@ -7,6 +9,27 @@ export interface HealthOptions {
   services: Services
   /** BullMQ's counts, in hosted mode. */
   queueCounts?: () => Promise<Record<string, number>>
+  /** Bearer token for /metrics; without one, only loopback callers may read it. */
+  metricsToken?: string
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest()
+
+/** The socket's own address, never X-Forwarded-For: a proxy on this host is not a loopback caller. */
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/
+
+function checkMetricsAccess(request: FastifyRequest, token: string | undefined) {
+  if (token === undefined) {
+    if (!LOOPBACK.test(request.socket.remoteAddress ?? '')) {
+      throw forbidden('/metrics answers loopback callers only; set METRICS_TOKEN to read it from elsewhere')
+    }
+    return
+  }
+  const given = /^bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1]
+  // Compared as digests: equal lengths, and the comparison says nothing about the token.
+  if (given === undefined || !timingSafeEqual(digest(given), digest(token))) {
+    throw new AppError(401, 'unauthenticated', '/metrics needs `Authorization: Bearer <METRICS_TOKEN>`')
+  }
 }
 
 const gauge = (name: string, help: string, values: Record<string, number>) => [
@@ -15,7 +38,7 @@ const gauge = (name: string, help: string, values: Record<string, number>) => [
   ...Object.entries(values).map(([state, n]) => `${name}{state="${state}"} ${n}`),
 ]
 
-const routes: FastifyPluginAsyncZod<HealthOptions> = async (app, { services, queueCounts }) => {
+const routes: FastifyPluginAsyncZod<HealthOptions> = async (app, { services, queueCounts, metricsToken }) => {
   app.get(
     '/healthz',
     { schema: { hide: true, response: { 200: z.object({ status: z.literal('ok') }) } } },
@@ -36,7 +59,8 @@ const routes: FastifyPluginAsyncZod<HealthOptions> = async (app, { services, que
     },
   )
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    checkMetricsAccess(request, metricsToken)
     const memory = process.memoryUsage()
     const [jobs, queue] = await Promise.all([services.outbox.counts(), queueCounts?.()])
     reply.type('text/plain; version=0.0.4')

@@ -1,3 +1,4 @@
+import { clientAddressHeaders } from '../../lib/client-address'
 import { apiBaseUrl } from '../../lib/config'
 
 export type ApiOutcome =
@@ -30,7 +31,8 @@ export async function candidateApi(method: 'GET' | 'POST', endpoint: 'start' | '
     res = await fetch(`${apiBaseUrl()}/api/${endpoint}/${encodeURIComponent(token)}`, {
       method,
       cache: 'no-store',
-      headers: { accept: 'application/json' },
+      // The candidate's address, so that rate limits count per candidate, not for all at once.
+      headers: { accept: 'application/json', ...(await clientAddressHeaders()) },
       // Start creates a repository: give it longer than a page read.
       signal: AbortSignal.timeout(method === 'GET' ? 10_000 : 60_000),
     })

@@ -17,8 +17,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
  * Resolves the admin actor from `Authorization: Bearer thk_…` or the session cookie.
- * Cookie-authenticated writes must come from one of our own origins: SameSite=Lax
- * already stops most cross-site posts, the Origin check stops the rest.
+ * Cookie-authenticated writes must show they come from one of our own origins, by their
+ * Origin or, failing that, their Referer: SameSite=Lax already stops most cross-site
+ * posts, and this stops the rest, including those from clients that send neither.
+ * API-key requests carry no ambient credential and need no such proof.
  */
 export default fp(
   async function auth(app: FastifyInstance, opts: { services: Services; trustedOrigins: string[] }) {
@@ -39,15 +41,22 @@ export default fp(
       const unsigned = cookie ? request.unsignCookie(cookie) : undefined
       const actor = unsigned?.valid && unsigned.value ? await opts.services.accounts.actorForSession(unsigned.value) : undefined
       if (!actor) throw new AppError(401, 'unauthenticated', 'log in, or send an API key as `Authorization: Bearer thk_…`')
-      const origin = request.headers.origin
-      if (!SAFE_METHODS.has(request.method) && origin !== undefined && !trusted.has(origin)) {
-        throw new AppError(403, 'cross_site_request', 'this request came from another site and was refused')
+      if (!SAFE_METHODS.has(request.method) && !trusted.has(originOf(request))) {
+        throw new AppError(403, 'cross_site_request', 'this request came from another site, or did not say where it came from, and was refused')
       }
       request.actor = actor
     })
   },
   { name: 'auth', dependencies: ['@fastify/cookie'] },
 )
+
+/** The origin a request says it was sent from: its Origin header, else its Referer's origin. */
+function originOf(request: FastifyRequest): string {
+  const { origin, referer } = request.headers
+  if (origin !== undefined) return origin
+  if (referer === undefined || !URL.canParse(referer)) return ''
+  return new URL(referer).origin
+}
 
 /** The actor of a route that ran `authenticate`. */
 export function actorOf(request: FastifyRequest): Actor {

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+/**
+ * Headers every answer carries: JSON, git's smart HTTP, the API docs, and the web pages
+ * mounted here. They go on the raw response, so answers written past Fastify (the git
+ * gateway's streamed bodies, the Next.js fallback) carry them too. No content of ours is
+ * meant to be framed, so framing is refused everywhere.
+ */
+export default fp(
+  async function securityHeaders(app: FastifyInstance) {
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.raw.setHeader('x-content-type-options', 'nosniff')
+      reply.raw.setHeader('x-frame-options', 'DENY')
+      reply.raw.setHeader('content-security-policy', "frame-ancestors 'none'")
+    })
+  },
+  { name: 'security-headers' },
+)
