@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcessByStdio, spawn } from 'node:child_process'
+import { type Readable, Transform, type Writable } from 'node:stream'
+import { AppError } from './errors.ts'
 
 export interface GitResult {
   stdout: string
@@ -14,14 +16,50 @@ export interface GitResult {
 export const BIG_FILE_THRESHOLD = '4m'
 const BIG_FILES = ['-c', `core.bigFileThreshold=${BIG_FILE_THRESHOLD}`]
 
+/** What one git call may cost. Each caller sizes these for what it asks git to print. */
+export interface GitCaps {
+  timeoutMs?: number
+  /** Bytes of stdout kept; past them git is killed. */
+  maxStdoutBytes?: number
+  /** Bytes of stderr kept; past them git is killed (a source can make git print without end). */
+  maxStderrBytes?: number
+}
+
+export interface GitOptions extends GitCaps {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  /** Written to git's stdin (e.g. object names for `cat-file --batch-check`). */
+  input?: string
+  /** Read stdout as bytes one to one (`latin1`), so paths that are not UTF-8 survive a round trip. */
+  encoding?: 'utf8' | 'latin1'
+}
+
+export const GIT_DEFAULTS = { timeoutMs: 10 * 60_000, maxStdoutBytes: 1024 * 1024, maxStderrBytes: 64 * 1024 } as const
+
 /**
- * Runs git with no terminal, no user config prompts and a time limit. Transports are an
- * allow-list: `ext::` and friends would let a source URL run commands on the server.
+ * git was stopped by one of its caps. An AppError, so a caller that does not translate it
+ * still answers with a clear code; its message never carries what git printed.
  */
-export function runGit(
-  args: string[],
-  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<GitResult> {
+export class GitLimitError extends AppError {
+  readonly limit: 'stdout' | 'stderr' | 'time'
+
+  constructor(limit: 'stdout' | 'stderr' | 'time', command: string, cap: number) {
+    super(
+      limit === 'time' ? 504 : 422,
+      limit === 'time' ? 'git_timeout' : 'git_output_too_large',
+      limit === 'time' ? `git ${command} took longer than ${cap / 1000} s and was stopped` : `git ${command} printed more than ${cap} bytes on ${limit} and was stopped`,
+    )
+    this.limit = limit
+  }
+}
+
+/**
+ * Starts git with no terminal, no user config prompts and transports from an allow-list:
+ * `ext::` and friends would let a source URL run commands on the server. git runs in a
+ * process group of its own, so a kill also stops what it started (remote helpers,
+ * upload-pack, aliases), which would otherwise keep the pipes open.
+ */
+function startGit(args: string[], options: GitOptions, stdin: 'ignore' | 'pipe') {
   const safety = [
     '-c', 'protocol.allow=never',
     '-c', 'protocol.file.allow=always',
@@ -33,35 +71,136 @@ export function runGit(
     '-c', 'core.hooksPath=/dev/null',
     ...BIG_FILES,
   ]
+  const child = spawn('git', [...safety, ...args], {
+    cwd: options.cwd,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_ASKPASS: '/bin/false',
+      GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new',
+      GIT_CONFIG_NOSYSTEM: '1',
+      LANG: 'C',
+      ...options.env,
+    },
+    stdio: [stdin, 'pipe', 'pipe'],
+    detached: true,
+  }) as ChildProcessByStdio<Writable | null, Readable, Readable>
+  const command = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c') ?? 'git'
+  let stopped: GitLimitError | undefined
+  const kill = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
+  const stop = (limit: GitLimitError['limit'], cap: number) => {
+    if (stopped) return
+    stopped = new GitLimitError(limit, command, cap)
+    kill()
+  }
+  const timeoutMs = options.timeoutMs ?? GIT_DEFAULTS.timeoutMs
+  const timer = setTimeout(() => stop('time', timeoutMs), timeoutMs)
+  child.on('close', () => clearTimeout(timer))
+
+  const maxStderr = options.maxStderrBytes ?? GIT_DEFAULTS.maxStderrBytes
+  const err: Buffer[] = []
+  let errBytes = 0
+  child.stderr.on('data', (b: Buffer) => {
+    if (stopped) return
+    errBytes += b.length
+    if (errBytes > maxStderr) return stop('stderr', maxStderr)
+    err.push(b)
+  })
+  return {
+    child,
+    command,
+    stop,
+    kill,
+    stopped: () => stopped,
+    stderr: () => Buffer.concat(err).toString('utf8'),
+  }
+}
+
+/** Runs git to the end and returns what it printed, within `GIT_DEFAULTS` unless told otherwise. */
+export function runGit(args: string[], options: GitOptions = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...safety, ...args], {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        GIT_TERMINAL_PROMPT: '0',
-        GIT_ASKPASS: '/bin/false',
-        GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new',
-        GIT_CONFIG_NOSYSTEM: '1',
-        LANG: 'C',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? 10 * 60_000,
-      killSignal: 'SIGKILL',
-    })
+    const git = startGit(args, options, options.input === undefined ? 'ignore' : 'pipe')
+    const maxStdout = options.maxStdoutBytes ?? GIT_DEFAULTS.maxStdoutBytes
     const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', reject)
-    child.on('close', (code, signal) =>
-      resolve({
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8') + (signal ? `\ngit was stopped (${signal}): it took too long` : ''),
-        code: code ?? 1,
-      }),
-    )
+    let outBytes = 0
+    git.child.stdout.on('data', (b: Buffer) => {
+      if (git.stopped()) return
+      outBytes += b.length
+      if (outBytes > maxStdout) return git.stop('stdout', maxStdout)
+      out.push(b)
+    })
+    if (options.input !== undefined) {
+      // git may exit before reading everything (a bad argument): that is its answer, not ours.
+      git.child.stdin!.on('error', () => {})
+      git.child.stdin!.end(options.input)
+    }
+    git.child.on('error', reject)
+    git.child.on('close', (code) => {
+      const stopped = git.stopped()
+      if (stopped) return reject(stopped)
+      resolve({ stdout: Buffer.concat(out).toString(options.encoding ?? 'utf8'), stderr: git.stderr(), code: code ?? 1 })
+    })
+  })
+}
+
+/**
+ * git with its stdout as a stream, for bodies too large to hold: back-pressure holds git
+ * while the reader is slow, so memory stays at a pipe's worth. Past `maxStdoutBytes` git
+ * is stopped and the stream ends with `truncatedNote(cap)`: a clear end, not a cut-off
+ * connection. A failure or a time-out after the first byte destroys the stream, which
+ * aborts the response. Resolves once git has printed something or ended, so a git that
+ * fails at once (a bad revision) rejects here and can still be answered as an error.
+ */
+export function streamGit(args: string[], options: GitOptions & { truncatedNote?: (cap: number) => string } = {}): Promise<Readable> {
+  const git = startGit(args, options, 'ignore')
+  const maxStdout = options.maxStdoutBytes ?? GIT_DEFAULTS.maxStdoutBytes
+  let sent = 0
+  let truncated = false
+  const capped = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (truncated) return callback()
+      const room = maxStdout - sent
+      if (chunk.length <= room) {
+        sent += chunk.length
+        return callback(null, chunk)
+      }
+      truncated = true
+      this.push(chunk.subarray(0, room))
+      this.push(options.truncatedNote?.(maxStdout) ?? '')
+      git.kill()
+      callback()
+    },
+  })
+  // Whoever reads it may not listen for errors before the first one: never crash on that.
+  capped.on('error', () => {})
+  // The reader went away (the client closed the connection): nothing more to produce.
+  capped.on('close', () => {
+    if (git.child.exitCode === null && git.child.signalCode === null) git.kill()
+  })
+  git.child.stdout.pipe(capped)
+  return new Promise((resolve, reject) => {
+    let started = false
+    git.child.stdout.once('data', () => {
+      started = true
+      resolve(capped)
+    })
+    git.child.on('error', reject)
+    git.child.on('close', (code) => {
+      const failure =
+        git.stopped() ??
+        (code !== 0 && !truncated && !capped.destroyed
+          ? new AppError(500, 'git_failed', `git ${git.command} failed`, { cause: new Error(git.stderr()) })
+          : undefined)
+      if (!started) return failure ? reject(failure) : resolve(capped)
+      if (failure) capped.destroy(failure)
+    })
   })
 }
 

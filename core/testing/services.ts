@@ -27,6 +27,8 @@ export interface TestServicesOptions {
   publicUrl?: string
   mailer?: Mailer
   jobs?: CoreDeps['jobs']
+  /** Where seeds may come from; every source is allowed unless given. */
+  seedSources?: CoreDeps['seedSources']
   gitLimits?: Partial<NonNullable<CoreDeps['gitLimits']>>
 }
 
@@ -48,6 +50,7 @@ export async function createTestServices(options: TestServicesOptions = {}) {
     publicUrl: options.publicUrl ?? options.appBaseUrl ?? 'http://takehome.test',
     logger,
     jobs: options.jobs,
+    seedSources: options.seedSources,
     gitLimits: { ...DEFAULT_GIT_LIMITS, ...options.gitLimits },
   }
   const services = createServices(deps)

@@ -1,3 +1,6 @@
+import type { Readable } from 'node:stream'
+import type { SeedSource } from '../seed-source.ts'
+
 /**
  * Where seed and candidate repositories live. The embedded default keeps bare
  * repositories under DATA_DIR/git; the GitHub App host implements the same contract.
@@ -27,25 +30,45 @@ export interface FileChange {
   path: string
   /** The path before a rename or copy; equal to `path` otherwise. */
   oldPath: string
-  /** Null for binary files, whose lines git does not count. */
+  status: 'added' | 'deleted' | 'modified' | 'renamed'
+  /** File modes (`100644`, `100755`, `120000` for a symlink, `160000` for a submodule); null on the side where the file does not exist. */
+  oldMode: string | null
+  newMode: string | null
+  /** Null for binary files, whose lines git does not count, and for files too large to count (`patchOmitted` is set). */
   additions: number | null
   deletions: number | null
-  /** This file's part of the unified diff. */
-  patch: string
+  binary: boolean
+  /** This file's part of the unified diff; null when it was left out (`patchOmitted` says why). */
+  patch: string | null
+  patchOmitted: 'file_too_large' | 'diff_too_large' | null
 }
 
 export interface Diff {
-  /** The whole unified diff. */
-  patch: string
   files: FileChange[]
+}
+
+/** How much of a diff is turned into patches. What is left out is still listed, with its counts. */
+export interface DiffLimits {
+  /** Changed lines (added + deleted) of one file's patch. */
+  fileLines: number
+  /** Bytes of one file's patch. */
+  fileBytes: number
+  /** Changed lines of all patches together. */
+  totalLines: number
+  /** Bytes of all patches together. */
+  totalBytes: number
+  /** Files with a patch. */
+  files: number
+  /** Bytes of blobs (both sides) git may read to build the patches: what bounds git's own work. */
+  scanBytes: number
 }
 
 export interface GitHost {
   readonly kind: 'local' | 'github'
   /** Copies the source's default branch into a new seed repository's `main`. */
-  mirrorSeed(input: { seedId: string; sourceUrl: string }): Promise<SeedMirror>
+  mirrorSeed(input: { seedId: string; source: SeedSource }): Promise<SeedMirror>
   /** Fetches the source again and moves the seed's `main` to its default branch. */
-  syncSeed(input: { repoFullName: string; sourceUrl: string }): Promise<SeedMirror>
+  syncSeed(input: { repoFullName: string; source: SeedSource }): Promise<SeedMirror>
   removeSeed(repoFullName: string): Promise<void>
   /**
    * Creates the candidate repository as one root commit with the seed's tree at `seedSha`
@@ -65,8 +88,10 @@ export interface GitHost {
   headOf(repoFullName: string): Promise<string | null>
   /** Refuses pushes from now on; reading stays possible for reviewers. */
   archive(repoFullName: string): Promise<void>
-  /** What changed between two commits (rename detection on), whole and per file. */
-  diff(repoFullName: string, base: string, head: string): Promise<Diff>
+  /** What changed between two commits (rename detection on), per file, with patches within `limits`. */
+  diff(repoFullName: string, base: string, head: string, limits: DiffLimits): Promise<Diff>
+  /** The unified diff as a stream; past `maxBytes` it ends with a line saying it was cut. */
+  rawDiff(repoFullName: string, base: string, head: string, maxBytes: number): Promise<Readable>
   /** Commits reachable from `head` and not from `base`, newest first. */
   commits(repoFullName: string, base: string, head: string): Promise<Commit[]>
 }

@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, realpath, rename, rm } from 'node:fs/promises'
+import { mkdir, realpath, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { AppError, unprocessable } from '../errors.ts'
-import { BIG_FILE_THRESHOLD, redactUrlCredentials, runGit } from '../git.ts'
+import { BIG_FILE_THRESHOLD, GitLimitError, type GitOptions, runGit } from '../git.ts'
+import { readFailure, type SeedSource, seedUnreadable } from '../seed-source.ts'
+import { boundedDiff, streamRawDiff } from './git-diff.ts'
 import type { Commit, GitHost, SeedMirror } from './git-host.ts'
 
 const SHA = /^[0-9a-f]{40}$/
+/** A source's refs listing and fetch: a source that prints without end is stopped, not buffered. */
+const SOURCE_CAPS = { maxStdoutBytes: 1024 * 1024, maxStderrBytes: 64 * 1024, timeoutMs: 10 * 60_000 }
+/** Commits listed for review, newest first. */
+const MAX_COMMITS = 1000
 /** Candidate repository names: what may follow `/r/` in a clone URL. */
 export const CANDIDATE_SLUG = /^[a-z0-9][a-z0-9-]{2,80}$/
 
@@ -29,17 +35,27 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
   const repoPath = (repoFullName: string) =>
     repoFullName.startsWith('seeds/') ? seedPath(repoFullName) : candidatePath(repoFullName)
 
-  async function git(args: string[], cwd?: string) {
-    const result = await runGit(args, { cwd })
-    if (result.code !== 0) throw sourceError(result.stderr)
+  /**
+   * git reading a seed source: whatever goes wrong is answered with one message and a
+   * reason, never with what git printed (paths, hosts, a server's own text).
+   */
+  async function readSource(args: string[], cwd?: string) {
+    let result
+    try {
+      result = await runGit(args, { cwd, ...SOURCE_CAPS })
+    } catch (err) {
+      if (err instanceof GitLimitError) throw seedUnreadable(err.limit === 'time' ? 'timeout' : 'too_large')
+      throw err
+    }
+    if (result.code !== 0) throw seedUnreadable(readFailure(result.stderr))
     return result.stdout
   }
 
-  /** git on our own repositories: a failure there is ours, never the caller's input. */
-  async function own(args: string[], cwd: string, env?: NodeJS.ProcessEnv) {
-    const result = await runGit(args, { cwd, env })
+  /** git on our own repositories: a failure there is ours, never the caller's input. Its stderr is logged, never answered. */
+  async function own(args: string[], cwd: string, env?: NodeJS.ProcessEnv, caps?: GitOptions) {
+    const result = await runGit(args, { cwd, env, ...caps })
     if (result.code !== 0) {
-      throw new AppError(500, 'git_failed', `git ${args[0]} failed`, { details: { stderr: result.stderr.slice(-500) } })
+      throw new AppError(500, 'git_failed', `git ${args[0]} failed`, { cause: new Error(result.stderr.slice(-2000)) })
     }
     return result.stdout
   }
@@ -60,19 +76,20 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
   }
 
   /** Asks the source which branch HEAD names, then fetches that branch into `main`. */
-  async function fetchDefaultBranch(repoDir: string, source: string): Promise<Omit<SeedMirror, 'repoFullName'>> {
-    if (source.startsWith('-')) throw unprocessable('seed_source_invalid', 'source_url must not start with "-"')
-    const local = localPath(source)
-    if (local !== undefined) await refuseOwnRepositories(local)
+  async function fetchDefaultBranch(repoDir: string, source: SeedSource): Promise<Omit<SeedMirror, 'repoFullName'>> {
+    if (source.kind === 'local') {
+      await refuseOwnRepositories(source.path)
+      if (!(await stat(source.path).catch(() => undefined))) throw seedUnreadable('not_found')
+    }
     // git is given the path that was checked, absolute: it runs in different directories below.
-    const sourceUrl = local ?? source
-    const listing = await git(['ls-remote', '--symref', '--', sourceUrl, 'HEAD'])
+    const [config, sourceUrl] = source.kind === 'local' ? [[], source.path] : [source.gitConfig, source.url]
+    const listing = await readSource([...config, 'ls-remote', '--symref', '--', sourceUrl, 'HEAD'])
     const branch = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(listing)?.[1]
     if (!branch) {
       throw unprocessable('seed_source_empty', 'the source repository has no default branch with commits')
     }
-    await git(['fetch', '--quiet', '--no-tags', '--force', '--', sourceUrl, `refs/heads/${branch}:refs/heads/main`], repoDir)
-    const headSha = (await git(['rev-parse', '--verify', 'refs/heads/main^{commit}'], repoDir)).trim()
+    await readSource([...config, 'fetch', '--quiet', '--no-tags', '--force', '--', sourceUrl, `refs/heads/${branch}:refs/heads/main`], repoDir)
+    const headSha = (await own(['rev-parse', '--verify', 'refs/heads/main^{commit}'], repoDir)).trim()
     if (!SHA.test(headSha)) throw unprocessable('seed_source_unreadable', 'the source repository did not give a commit')
     return { sourceDefaultBranch: branch, headSha }
   }
@@ -82,14 +99,14 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
     /** What the gateway serves as GIT_PROJECT_ROOT. */
     candidatesRoot: candidatesDir,
 
-    async mirrorSeed({ seedId, sourceUrl }) {
+    async mirrorSeed({ seedId, source }) {
       await mkdir(seedsDir, { recursive: true })
       const repoFullName = `seeds/${seedId}`
       // Built aside and moved into place, so a failure never leaves a half-made seed behind.
       const staging = path.join(seedsDir, `.staging-${randomUUID()}.git`)
       try {
-        await git(['init', '--quiet', '--bare', '--initial-branch=main', staging])
-        const mirror = await fetchDefaultBranch(staging, sourceUrl)
+        await own(['init', '--quiet', '--bare', '--initial-branch=main', staging], seedsDir)
+        const mirror = await fetchDefaultBranch(staging, source)
         await rename(staging, seedPath(repoFullName))
         return { repoFullName, ...mirror }
       } finally {
@@ -97,8 +114,8 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
       }
     },
 
-    async syncSeed({ repoFullName, sourceUrl }) {
-      return { repoFullName, ...(await fetchDefaultBranch(seedPath(repoFullName), sourceUrl)) }
+    async syncSeed({ repoFullName, source }) {
+      return { repoFullName, ...(await fetchDefaultBranch(seedPath(repoFullName), source)) }
     },
 
     async removeSeed(repoFullName) {
@@ -163,22 +180,20 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
       await own(['config', 'http.receivepack', 'false'], candidatePath(repoFullName))
     },
 
-    async diff(repoFullName, base, head) {
-      const cwd = repoPath(repoFullName)
-      const options = ['--no-color', '--no-ext-diff', '--no-textconv', '--find-renames']
-      const [numstat, patch] = await Promise.all([
-        own(['diff', ...options, '--numstat', '-z', base, head, '--'], cwd),
-        own(['diff', ...options, '--full-index', base, head, '--'], cwd),
-      ])
-      // Both outputs list files in the same order; -z keeps unusual paths unquoted.
-      const patches = patch.split(/^(?=diff --git )/m).filter((p) => p.startsWith('diff --git '))
-      return { patch, files: parseNumstat(numstat).map((file, i) => ({ ...file, patch: patches[i] ?? '' })) }
+    diff(repoFullName, base, head, limits) {
+      return boundedDiff(repoPath(repoFullName), base, head, limits)
+    },
+
+    rawDiff(repoFullName, base, head, maxBytes) {
+      return streamRawDiff(repoPath(repoFullName), base, head, maxBytes)
     },
 
     async commits(repoFullName, base, head) {
       const out = await own(
-        ['log', '--no-color', '--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e', `${base}..${head}`, '--'],
+        ['log', '--no-color', `--max-count=${MAX_COMMITS}`, '--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e', `${base}..${head}`, '--'],
         repoPath(repoFullName),
+        undefined,
+        { maxStdoutBytes: 16 * 1024 * 1024, timeoutMs: 60_000 },
       )
       return out
         .split('\x1e')
@@ -190,54 +205,4 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
         })
     },
   }
-}
-
-/** `git diff --numstat -z`: `add\tdel\tpath\0`, or `add\tdel\t\0old\0new\0` for a rename. */
-function parseNumstat(out: string) {
-  const fields = out.split('\0')
-  const files: Array<{ path: string; oldPath: string; additions: number | null; deletions: number | null }> = []
-  for (let i = 0; i < fields.length; i++) {
-    const match = /^(-|\d+)\t(-|\d+)\t(.*)$/s.exec(fields[i]!)
-    if (!match) continue
-    const count = (n: string) => (n === '-' ? null : Number(n))
-    const renamed = match[3] === ''
-    const oldPath = renamed ? fields[++i]! : match[3]!
-    const newPath = renamed ? fields[++i]! : match[3]!
-    files.push({ path: newPath, oldPath, additions: count(match[1]!), deletions: count(match[2]!) })
-  }
-  return files
-}
-
-/**
- * The absolute directory a path or `file://` source names; undefined for a remote one
- * (`https://…`, `ssh://…`, `host:path`). git ignores a file URL's host and decodes `%XX`.
- */
-function localPath(source: string): string | undefined {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(source)?.[1]
-  if (scheme?.toLowerCase() === 'file') {
-    const rest = source.slice('file://'.length)
-    const slash = rest.indexOf('/')
-    let decoded: string | undefined
-    try {
-      decoded = slash < 0 ? undefined : decodeURIComponent(rest.slice(slash))
-    } catch {
-      decoded = undefined
-    }
-    if (!decoded) throw unprocessable('seed_source_invalid', 'a file:// source_url needs an absolute path, e.g. file:///srv/repo')
-    return path.resolve(decoded)
-  }
-  if (scheme || /^[^/]+:/.test(source)) return undefined
-  return path.resolve(source)
-}
-
-function sourceError(stderr: string) {
-  const reason =
-    redactUrlCredentials(stderr)
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .slice(-3)
-      .join(' ')
-      .slice(0, 500) || 'git failed without saying why'
-  return unprocessable('seed_source_unreachable', `git could not read the source repository: ${reason}`)
 }

@@ -75,7 +75,8 @@ export function createServices(deps: CoreDeps) {
     gitLimits,
     access,
     accounts: createAccountService({ db, tokens, passwords, clock }),
-    seeds: createSeedService({ db, gitHost, clock }),
+    // Without configuration (tests, embedded tools) every source is allowed, as before the policy existed.
+    seeds: createSeedService({ db, gitHost, clock, sources: deps.seedSources ?? { localSeeds: 'allowed', allowPrivateHosts: true } }),
     assessments: createAssessmentService({ db, clock, pushMaxBytes: gitLimits.pushMaxBytes }),
     invitations: createInvitationService({ db, tokens, clock, lifecycle, templates, appBaseUrl }),
     candidate: createCandidateService({ db, gitHost, tokens, clock, lifecycle, publicUrl }),

@@ -1,13 +1,30 @@
 import { and, eq } from 'drizzle-orm'
 import { type Actor, actorRef, REVIEW, requireRole } from '../actor.ts'
-import type { GitHost } from '../adapters/git-host.ts'
+import type { DiffLimits, GitHost } from '../adapters/git-host.ts'
 import { recordAudit } from '../audit.ts'
 import type { Db } from '../db/client.ts'
 import { candidateRepos, invitations, reviewComments, reviewFeedback } from '../db/schema/index.ts'
 import { AppError, notFound } from '../errors.ts'
 
-/** Diffs cost git time and bytes on the wire; past this the JSON leaves patches out. */
-const MAX_PATCH_BYTES = 5 * 1024 * 1024
+const KiB = 1024
+const MiB = 1024 * KiB
+
+/**
+ * How much of a change the JSON diff shows as patches: enough for any change a person
+ * reviews line by line, and little enough that a push of a few KiB that expands to
+ * hundreds of MB (one blob behind many paths) costs a bounded answer. Every file is still
+ * listed with its counts; the raw diff has the rest.
+ */
+export const DIFF_LIMITS: DiffLimits = {
+  fileLines: 1_000,
+  fileBytes: 256 * KiB,
+  totalLines: 20_000,
+  totalBytes: 2 * MiB,
+  files: 1_000,
+  scanBytes: 32 * MiB,
+}
+/** The raw diff streams; past this it ends with a line saying it was cut. */
+export const RAW_DIFF_MAX_BYTES = 64 * MiB
 
 export function createReviewService({ db, gitHost }: { db: Db; gitHost: GitHost }) {
   async function repoOf(actor: Actor, id: string) {
@@ -33,9 +50,29 @@ export function createReviewService({ db, gitHost }: { db: Db; gitHost: GitHost 
     /** base_sha..final_sha, or ..main while the candidate is still working. */
     async diff(actor: Actor, repoId: string) {
       const { repo, head, inProgress } = await repoOf(actor, repoId)
-      const diff = await gitHost.diff(repo.repoFullName, repo.baseSha, head)
-      const truncated = Buffer.byteLength(diff.patch) > MAX_PATCH_BYTES
-      return { repo, head, inProgress, truncated, ...diff }
+      const { files } = await gitHost.diff(repo.repoFullName, repo.baseSha, head, DIFF_LIMITS)
+      const sum = (list: typeof files) => ({
+        files: list.length,
+        additions: list.reduce((n, f) => n + (f.additions ?? 0), 0),
+        deletions: list.reduce((n, f) => n + (f.deletions ?? 0), 0),
+      })
+      const omitted = files.filter((f) => f.patchOmitted !== null)
+      return {
+        repo,
+        head,
+        inProgress,
+        files,
+        totals: sum(files),
+        truncated: omitted.length > 0,
+        /** What was left out: files listed without a patch, and their changed lines. */
+        truncation: { ...sum(omitted), limits: DIFF_LIMITS },
+      }
+    },
+
+    /** The whole unified diff as a stream (bounded by RAW_DIFF_MAX_BYTES). */
+    async rawDiff(actor: Actor, repoId: string) {
+      const { repo, head } = await repoOf(actor, repoId)
+      return gitHost.rawDiff(repo.repoFullName, repo.baseSha, head, RAW_DIFF_MAX_BYTES)
     },
 
     async commits(actor: Actor, repoId: string) {

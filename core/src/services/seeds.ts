@@ -1,23 +1,37 @@
 import { randomUUID } from 'node:crypto'
-import { and, desc, eq } from 'drizzle-orm'
+import { and, asc, desc, eq } from 'drizzle-orm'
 import { type Actor, actorRef, MANAGE, requireRole } from '../actor.ts'
 import type { GitHost } from '../adapters/git-host.ts'
 import { recordAudit } from '../audit.ts'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/client.ts'
-import { seeds } from '../db/schema/index.ts'
-import { notFound, unprocessable } from '../errors.ts'
+import { orgs, seeds } from '../db/schema/index.ts'
+import { AppError, notFound, unprocessable } from '../errors.ts'
 import { stripUrlCredentials } from '../git.ts'
+import { prepareSeedSource, type SeedSourceOptions, type SeedSourcePolicy } from '../seed-source.ts'
 
 export interface SeedDeps {
   db: Db
   gitHost: GitHost
   clock: Clock
+  /** Where seeds may come from; checked on every fetch, since a host's address or redirects can change. */
+  sources: SeedSourcePolicy
+  /** Name resolution and address checks, for tests that pin names to loopback. */
+  network?: Pick<SeedSourceOptions, 'lookup' | 'addressAllowed'>
 }
 
 type Seed = typeof seeds.$inferSelect
 
-export function createSeedService({ db, gitHost, clock }: SeedDeps) {
+export function createSeedService({ db, gitHost, clock, sources, network }: SeedDeps) {
+  /** The instance's first org: in the embedded default, the one its first user made. */
+  async function isFirstOrg(orgId: string) {
+    const [first] = await db.select({ id: orgs.id }).from(orgs).orderBy(asc(orgs.createdAt), asc(orgs.id)).limit(1)
+    return first?.id === orgId
+  }
+
+  const prepare = (sourceUrl: string, orgId: string) =>
+    prepareSeedSource(sourceUrl, { policy: sources, isFirstOrg: () => isFirstOrg(orgId), ...network })
+
   async function get(actor: Actor, id: string) {
     const [seed] = await db
       .select()
@@ -28,7 +42,7 @@ export function createSeedService({ db, gitHost, clock }: SeedDeps) {
   }
 
   async function refresh(seed: Seed, sourceUrl: string, actor: string) {
-    const mirror = await gitHost.syncSeed({ repoFullName: seed.seedRepoFullName, sourceUrl })
+    const mirror = await gitHost.syncSeed({ repoFullName: seed.seedRepoFullName, source: await prepare(sourceUrl, seed.orgId) })
     return db.transaction(async (tx) => {
       const [updated] = await tx
         .update(seeds)
@@ -54,7 +68,7 @@ export function createSeedService({ db, gitHost, clock }: SeedDeps) {
     async create(actor: Actor, input: { sourceUrl: string }) {
       requireRole(actor, MANAGE)
       const id = randomUUID()
-      const mirror = await gitHost.mirrorSeed({ seedId: id, sourceUrl: input.sourceUrl })
+      const mirror = await gitHost.mirrorSeed({ seedId: id, source: await prepare(input.sourceUrl, actor.orgId) })
       try {
         return await db.transaction(async (tx) => {
           const [seed] = await tx
@@ -109,7 +123,8 @@ export function createSeedService({ db, gitHost, clock }: SeedDeps) {
         try {
           await refresh(seed, seed.sourceRepoUrl, 'system')
         } catch (err) {
-          failed.push({ seedId: seed.id, error: err instanceof Error ? err.message : String(err) })
+          const reason = err instanceof AppError ? (err.details as { reason?: string } | undefined)?.reason : undefined
+          failed.push({ seedId: seed.id, error: `${err instanceof Error ? err.message : String(err)}${reason ? ` (${reason})` : ''}` })
         }
       }
       return { synced: all.length - failed.length, failed }

@@ -1,4 +1,4 @@
-import type { Services } from '@takehome/core'
+import { DIFF_LIMITS, type Services } from '@takehome/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../plugins/app/auth.ts'
@@ -22,24 +22,41 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
         tags,
         security: admin,
         summary: 'What the candidate changed: base_sha..final_sha (..main while in progress)',
-        description: 'With `Accept: text/x-diff` the raw unified diff; otherwise per-file stats and patches as JSON.',
+        description:
+          'With `Accept: text/x-diff` the raw unified diff, streamed; past 64 MiB it ends with a line starting `\\ Takehome: the diff is longer than`. ' +
+          'Otherwise every changed file with its counts as JSON, and patches within limits: a file whose patch is over ' +
+          `${DIFF_LIMITS.fileLines} changed lines or ${DIFF_LIMITS.fileBytes / 1024} KiB, or files past ${DIFF_LIMITS.totalLines} lines or ` +
+          `${DIFF_LIMITS.totalBytes / 1024 / 1024} MiB of patches in all, are listed with \`patch: null\` and \`patch_truncated: true\`.`,
         params: idParams,
         response: {
           200: z.union([
             z.string(),
             z.object({
               ...compared,
-              truncated: z.boolean().describe('true when the patches were too large to include'),
+              truncated: z.boolean().describe('true when some patches were left out; `truncation` says how much'),
+              truncation: z.object({
+                files: z.number().describe('files listed without a patch'),
+                additions: z.number(),
+                deletions: z.number(),
+                limits: z.object({ file_lines: z.number(), file_bytes: z.number(), total_lines: z.number(), total_bytes: z.number(), files: z.number() }),
+              }),
               totals: z.object({ files: z.number(), additions: z.number(), deletions: z.number() }),
               files: z.array(
                 z.object({
                   path: z.string(),
                   old_path: z.string(),
                   status: z.enum(['added', 'deleted', 'modified', 'renamed']),
-                  additions: z.number().nullable(),
+                  old_mode: z.string().nullable().describe('100644, 100755, 120000 (symlink), 160000 (submodule); null when added'),
+                  new_mode: z.string().nullable().describe('null when deleted'),
+                  additions: z.number().nullable().describe('null for a binary file, or one too large to count (then patch_truncated is true)'),
                   deletions: z.number().nullable(),
                   binary: z.boolean(),
                   patch: z.string().nullable(),
+                  patch_truncated: z.boolean(),
+                  patch_truncated_reason: z
+                    .enum(['file_too_large', 'diff_too_large'])
+                    .nullable()
+                    .describe('file_too_large: this file alone is over the per-file limit; diff_too_large: the whole diff reached its limit before this file'),
                 }),
               ),
             }),
@@ -49,31 +66,39 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
       },
     },
     async (request, reply) => {
-      const diff = await services.review.diff(actorOf(request), request.params.id)
       if (/\btext\/x-diff\b/.test(request.headers.accept ?? '')) {
-        return reply.type('text/x-diff; charset=utf-8').send(diff.patch)
+        const stream = await services.review.rawDiff(actorOf(request), request.params.id)
+        // The schema's string, delivered in pieces: a stream is sent as it is, never serialised.
+        return reply.type('text/x-diff; charset=utf-8').send(stream as unknown as string)
       }
-      const files = diff.files.map((f) => ({
-        path: f.path,
-        old_path: f.oldPath,
-        status: fileStatus(f.patch, f.path !== f.oldPath),
-        additions: f.additions,
-        deletions: f.deletions,
-        binary: f.additions === null,
-        patch: diff.truncated ? null : f.patch,
-      }))
+      const diff = await services.review.diff(actorOf(request), request.params.id)
+      const { limits } = diff.truncation
       return {
         repo_id: diff.repo.id,
         base_sha: diff.repo.baseSha,
         head_sha: diff.head,
         in_progress: diff.inProgress,
         truncated: diff.truncated,
-        totals: {
-          files: files.length,
-          additions: files.reduce((n, f) => n + (f.additions ?? 0), 0),
-          deletions: files.reduce((n, f) => n + (f.deletions ?? 0), 0),
+        truncation: {
+          files: diff.truncation.files,
+          additions: diff.truncation.additions,
+          deletions: diff.truncation.deletions,
+          limits: { file_lines: limits.fileLines, file_bytes: limits.fileBytes, total_lines: limits.totalLines, total_bytes: limits.totalBytes, files: limits.files },
         },
-        files,
+        totals: diff.totals,
+        files: diff.files.map((f) => ({
+          path: f.path,
+          old_path: f.oldPath,
+          status: f.status,
+          old_mode: f.oldMode,
+          new_mode: f.newMode,
+          additions: f.additions,
+          deletions: f.deletions,
+          binary: f.binary,
+          patch: f.patch,
+          patch_truncated: f.patchOmitted !== null,
+          patch_truncated_reason: f.patchOmitted,
+        })),
       }
     },
   )
@@ -164,13 +189,6 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
     async (request, reply) =>
       reply.status(201).send(presentFeedback(await services.review.feedback(actorOf(request), request.params.id, request.body))),
   )
-}
-
-function fileStatus(patch: string, renamed: boolean) {
-  if (renamed) return 'renamed' as const
-  if (/^new file mode /m.test(patch)) return 'added' as const
-  if (/^deleted file mode /m.test(patch)) return 'deleted' as const
-  return 'modified' as const
 }
 
 export default routes
