@@ -196,7 +196,7 @@ type StopReason = 'idle' | 'deadline' | 'ended'
 const STOPPED: Record<StopReason, { status: number; message: string }> = {
   idle: { status: 408, message: 'the request sent or read nothing for too long' },
   deadline: { status: 403, message: REFUSAL_MESSAGES.deadline_passed },
-  ended: { status: 403, message: REFUSAL_MESSAGES.submitted },
+  ended: { status: 403, message: 'the assessment has ended; the repository is closed' },
 }
 
 /**
