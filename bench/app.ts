@@ -75,10 +75,15 @@ export async function startApp() {
     return started
   }
 
+  /** The id of a candidate's repository, as the review routes take it. */
+  async function repoIdOf(invitationId: string) {
+    const detail = await app.inject({ method: 'GET', url: `/api/invitations/${invitationId}`, headers: owner.headers })
+    return (detail.json() as { repo: { id: string } }).repo.id
+  }
+
   /** The commits on a candidate's main since the base, as a reviewer sees them. */
   async function commitsOf(invitationId: string) {
-    const detail = await app.inject({ method: 'GET', url: `/api/invitations/${invitationId}`, headers: owner.headers })
-    const repoId = (detail.json() as { repo: { id: string } }).repo.id
+    const repoId = await repoIdOf(invitationId)
     const res = await app.inject({ method: 'GET', url: `/api/repos/${repoId}/commits`, headers: owner.headers })
     if (res.statusCode !== 200) throw new Error(`commits failed: ${res.statusCode} ${res.body}`)
     return (res.json() as { commits: Array<{ sha: string; message: string }> }).commits
@@ -88,7 +93,10 @@ export async function startApp() {
     app,
     base,
     candidatesRoot: ts.gitHost.candidatesRoot,
+    /** Headers that authenticate as the org's owner (a reviewer of every candidate). */
+    ownerHeaders: owner.headers,
     startCandidates,
+    repoIdOf,
     commitsOf,
     async close() {
       await app.close()

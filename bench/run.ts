@@ -1,5 +1,5 @@
-// `pnpm bench`: broker throughput, clone overhead of the gateway, and concurrent pushes,
-// each against a baseline measured in this same run. The report (stdout) is Markdown, to
+// `pnpm bench`: broker throughput, clone overhead of the gateway, concurrent pushes, each
+// against a baseline measured in this same run, and the review diff of a large change. The report (stdout) is Markdown, to
 // paste into a README, printed once everything has run; progress goes to stderr.
 //
 // The clones run first, in a fresh process: right after 300,000 broker requests the heap
@@ -10,9 +10,10 @@ import os from 'node:os'
 import { startApp } from './app.ts'
 import { benchClone } from './clone.ts'
 import { benchConcurrent, CONCURRENT } from './concurrent.ts'
+import { benchDiff, DIFFS } from './diff.ts'
 import { describeMachine } from './machine.ts'
 import { createLargeRepo, createSmallRepo } from './repos.ts'
-import { fmtMiB, fmtRatio, fmtS } from './stats.ts'
+import { fmtMiB, fmtMs, fmtRatio, fmtS } from './stats.ts'
 import { benchThroughput } from './throughput.ts'
 
 const started = performance.now()
@@ -35,12 +36,15 @@ try {
   const a = await benchThroughput(bench, cloner!, progress)
   progress('(c) concurrent clone + commit + push')
   const c = await benchConcurrent(bench, crowd, `40 small text files, ${fmtMiB(small.packBytes)} of git objects`)
-  failed = !a.ok || !c.ok
+  // In a server process of its own, so its RSS is not this process's.
+  const d = await benchDiff(progress)
+  failed = !a.ok || !c.ok || !d.ok
 
   print(header)
   print(a.report)
   print(b.report)
   print(c.report)
+  print(d.report)
   print(
     [
       '### Summary',
@@ -48,6 +52,7 @@ try {
       `- broker / bare req/s: ${fmtRatio(a.ratio)} (target ≥ 0.50)`,
       `- gateway / direct clone time: ${fmtRatio(b.medianRatio)} by median, ${fmtRatio(b.meanRatio)} by mean, ${fmtRatio(b.pairedRatio)} paired (target ≤ 1.10)`,
       `- concurrent: ${c.failures} failures, ${c.verified}/${CONCURRENT.candidates} pushes landed, ${fmtS(c.wallMs)} wall`,
+      `- diff of a 100,000-line change: JSON ${fmtMs(d.jsonMs)} ms, raw ${fmtMs(d.rawMs)} ms by median (target < ${DIFFS.targetMs} ms); server RSS growth ${d.growthMiB.toFixed(1)} MiB (target < ${DIFFS.targetGrowthMiB} MiB)`,
       `- total bench time: ${fmtS(performance.now() - started)}; load average at the end: ${os
         .loadavg()
         .map((l) => l.toFixed(2))
