@@ -1,8 +1,10 @@
-// The embedded default in one process: API, web app (and, as they land, the git gateway
-// and job runner) on one origin. Hosted mode runs api/src/server.ts and `next start` apart.
+// The whole product in one process: API, git gateway, web app and jobs on one origin. With
+// REDIS_URL the jobs run in a BullMQ worker here (WORKER=off leaves them to worker
+// processes). Scaled deployments run api/src/server.ts, worker/src/main.ts and `next start` apart.
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { explainStartupFailure, type StartOptions, startServer } from '@takehome/api/server'
+import { startBullmqJobs } from '@takehome/worker'
 
 type WebHandler = NonNullable<StartOptions['fallback']>
 
@@ -14,7 +16,17 @@ async function main() {
     createWebHandler(options: { dir: string }): Promise<WebHandler>
   }
   const fallback = await createWebHandler({ dir: webDir })
-  const { config } = await startServer({ fallback })
+  const { config } = await startServer({
+    fallback,
+    worker: ({ services, config, redisUrl, logger }) =>
+      startBullmqJobs(services, {
+        redisUrl,
+        prefix: config.queuePrefix,
+        logger: logger.child({ process: 'worker' }),
+        sweepIntervalMs: config.sweepIntervalMs,
+        seedSyncIntervalMs: config.seedSyncIntervalMs,
+      }),
+  })
   console.log(`\n  Takehome is running at ${config.publicUrl}  ·  API docs ${config.publicUrl}/docs  ·  Ctrl-C stops it\n`)
 }
 

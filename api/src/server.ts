@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ConfigError, createLogger, DataDirLockedError, loadConfig, openRuntime } from '@takehome/core'
+import { type Config, ConfigError, createLogger, DataDirLockedError, loadConfig, openRuntime, type Services } from '@takehome/core'
+import type { Logger } from 'pino'
 import { every, openJobQueue, startEmbeddedJobs } from '@takehome/worker'
 import { buildApp } from './app.ts'
 
@@ -8,19 +9,30 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv
   /** The web app's request handler, mounted for every path the API does not own. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  /**
+   * Starts BullMQ job workers in this process, when REDIS_URL is set and WORKER is not off:
+   * the all-in-one start (scripts/start.ts) passes one, so that one command runs every part.
+   * A dedicated API process passes none and leaves jobs to worker processes.
+   */
+  worker?: (runtime: { services: Services; config: Config; redisUrl: string; logger: Logger }) => Promise<{ stop(): Promise<void> }>
 }
 
 /**
  * Composition root: config → logger → runtime (database, adapters, services) → Fastify →
  * listen. Without REDIS_URL the jobs and schedules run in this process; with it, they run
- * in worker processes (worker/src/main.ts) and this one only reports their queue.
+ * in BullMQ workers: the caller's `worker` in this process, and any worker processes
+ * (worker/src/main.ts). This one reports their queue either way.
  */
 export async function startServer(options: StartOptions = {}) {
   const startedAt = performance.now()
   const config = loadConfig(options.env)
   const logger = createLogger(config.logLevel)
   const { database, gitHost, services } = await openRuntime(config, logger)
-  const queue = config.redisUrl ? openJobQueue(config.redisUrl) : undefined
+  const queue = config.redisUrl ? openJobQueue(config.redisUrl, config.queuePrefix) : undefined
+  const worker =
+    config.redisUrl && config.worker && options.worker
+      ? await options.worker({ services, config, redisUrl: config.redisUrl, logger })
+      : undefined
   const jobs = queue
     ? undefined
     : await startEmbeddedJobs(services, {
@@ -40,7 +52,7 @@ export async function startServer(options: StartOptions = {}) {
     fallback: options.fallback,
   })
   app.addHook('onClose', async () => {
-    await Promise.all([jobs?.stop(), lastUsed.stop(), queue?.close()])
+    await Promise.all([jobs?.stop(), worker?.stop(), lastUsed.stop(), queue?.close()])
     await services.access.flushLastUsed()
     await database.close()
   })
@@ -51,7 +63,7 @@ export async function startServer(options: StartOptions = {}) {
       database: database.kind,
       git_host: 'local',
       mailer: config.resend ? 'resend' : 'local mailbox',
-      jobs: queue ? 'bullmq (worker processes)' : 'in-process',
+      jobs: queue ? (worker ? 'bullmq (a worker in this process)' : 'bullmq (worker processes)') : 'in-process',
       ready_in_ms: Math.round(performance.now() - startedAt),
     },
     'Takehome is ready',

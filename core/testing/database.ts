@@ -29,19 +29,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 async function createPostgresTestDatabase(serverUrl: string): Promise<TestDatabase> {
-  const name = `takehome_test_${randomBytes(6).toString('hex')}`
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
-  const url = new URL(serverUrl)
-  url.pathname = `/${name}`
-  const database = await openPostgres(url.toString(), { max: 5 })
+  const scratch = await createScratchPostgres(serverUrl)
+  const database = await openPostgres(scratch.url, { max: 5 })
   return {
     ...database,
-    connectAgain: () => openPostgres(url.toString(), { max: 5 }),
+    connectAgain: () => openPostgres(scratch.url, { max: 5 }),
     async close() {
       await database.close()
-      await admin.unsafe(`drop database if exists ${name} with (force)`)
-      await admin.end({ timeout: 5 })
+      await scratch.drop()
     },
   }
 }
@@ -64,4 +59,23 @@ async function snapshot(): Promise<Blob> {
     renameSync(staging, file)
   }
   return new Blob([readFileSync(file)])
+}
+
+/**
+ * A new, empty database on the PostgreSQL server at `serverUrl`, for a test that hands its
+ * URL to a process of the product (which migrates it); `drop` removes it, connections and all.
+ */
+export async function createScratchPostgres(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `takehome_test_${randomBytes(6).toString('hex')}`
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists ${name} with (force)`)
+      await admin.end({ timeout: 5 })
+    },
+  }
 }

@@ -1,6 +1,7 @@
 // Hosted mode's worker process: runs outbox jobs and schedules from BullMQ. Start as many
-// as needed (`node --import tsx worker/src/main.ts`); the API runs none of this when
-// REDIS_URL is set.
+// as needed (`node --import tsx worker/src/main.ts`). A dedicated API process
+// (api/src/server.ts) runs none of this when REDIS_URL is set; the all-in-one start
+// (scripts/start.ts) runs the same workers in its own process unless WORKER=off.
 import { pathToFileURL } from 'node:url'
 import { ConfigError, createLogger, loadConfig, openRuntime } from '@takehome/core'
 import { startBullmqJobs } from './bullmq.ts'
@@ -12,6 +13,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   const { database, services } = await openRuntime(config, logger)
   const jobs = await startBullmqJobs(services, {
     redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
     logger,
     sweepIntervalMs: config.sweepIntervalMs,
     seedSyncIntervalMs: config.seedSyncIntervalMs,
