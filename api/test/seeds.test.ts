@@ -194,7 +194,9 @@ t.test('a sync that cannot read the source, or names another source, changes not
 
   rmSync(src.dir, { recursive: true, force: true })
   const gone = await built.app.inject({ method: 'POST', url: `/api/seeds/${seed.id}/sync`, headers: owner.headers })
-  expectError(t, gone, 422, 'seed_source_unreachable')
+  const error = expectError(t, gone, 422, 'seed_source_unreachable')
+  t.equal(error.message, 'the source repository could not be read', 'one message, not what git said')
+  t.same(error.details, { reason: 'not_found' })
 
   t.same(await rowCounts(built), before, 'nothing was written')
   const get = await built.app.inject({ method: 'GET', url: `/api/seeds/${seed.id}`, headers: owner.headers })
