@@ -28,6 +28,11 @@ export const presentUser = (u: typeof schema.users.$inferSelect) => ({
   created_at: u.createdAt.toISOString(),
 })
 export const presentOrg = (o: typeof schema.orgs.$inferSelect) => ({ id: o.id, name: o.name, created_at: o.createdAt.toISOString() })
+export const presentSession = (s: { user: typeof schema.users.$inferSelect; org: typeof schema.orgs.$inferSelect; role: string }) => ({
+  user: presentUser(s.user),
+  org: presentOrg(s.org),
+  role: s.role,
+})
 
 export const apiKeySchema = z.object({
   id: z.string(),
@@ -47,6 +52,23 @@ export const presentApiKey = (k: typeof schema.apiKeys.$inferSelect) => ({
 })
 
 export const memberSchema = z.object({ user: userSchema, role: z.string(), joined_at: z.string() })
+
+export const memberInvitationSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  role: z.string(),
+  status: z.enum(['pending', 'accepted', 'revoked', 'expired']),
+  expires_at: z.string(),
+  created_at: z.string(),
+})
+export const presentMemberInvitation = (i: typeof schema.memberInvitations.$inferSelect & { status: z.infer<typeof memberInvitationSchema>['status'] }) => ({
+  id: i.id,
+  email: i.email,
+  role: i.role,
+  status: i.status,
+  expires_at: i.expiresAt.toISOString(),
+  created_at: i.createdAt.toISOString(),
+})
 
 export const seedSchema = z.object({
   id: z.string(),

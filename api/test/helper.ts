@@ -2,11 +2,11 @@ import { once } from 'node:events'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
-import { sql } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import { createTestServices, type TestServicesOptions } from '@takehome/core/testing'
 import type { Test } from 'tap'
 import { type AppOptions, buildApp } from '../src/app.ts'
-import { createLogger } from '@takehome/core'
+import { createLogger, schema } from '@takehome/core'
 
 export interface BuildOptions extends TestServicesOptions {
   rateLimits?: AppOptions['rateLimits']
@@ -33,7 +33,8 @@ export async function build(t: Test, options: BuildOptions = {}) {
     }),
   )
   const publicUrl = options.publicUrl ?? 'http://takehome.test'
-  const ts = await createTestServices({ appBaseUrl: publicUrl, ...options, logger })
+  // Tests make many orgs: later ones sign up by emailed confirmation (see `signup`).
+  const ts = await createTestServices({ appBaseUrl: publicUrl, signup: 'open', ...options, logger })
   const app = await buildApp({
     services: ts.services,
     logger,
@@ -61,8 +62,41 @@ export type Built = Awaited<ReturnType<typeof build>>
 let counter = 0
 
 
-/** Signs up a new owner in a new org; returns headers that authenticate as them. */
-export async function signup(built: Pick<Built, 'app' | 'origin'>, overrides: Partial<Record<'email' | 'password' | 'org_name', string>> = {}) {
+/**
+ * The token of the newest emailed link of `kind` sent to `to` (run the jobs first). Account
+ * emails of no org are not listed at /api/mail, so this reads the local mailbox's table.
+ */
+export async function emailedToken(built: Pick<Built, 'db' | 'drain'>, to: string, kind: 'member_invite' | 'password_reset' | 'signup_confirm') {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    await built.drain()
+    const [message] = await built.db
+      .select()
+      .from(schema.mailboxMessages)
+      .where(and(eq(schema.mailboxMessages.kind, kind), eq(sql`lower(${schema.mailboxMessages.to})`, to.toLowerCase())))
+      .orderBy(desc(schema.mailboxMessages.createdAt))
+      .limit(1)
+    const token = message && /\/(th[a-z]_[0-9A-Za-z]{49})\b/.exec(message.text)?.[1]
+    if (token) return token
+    // A drain running at the same moment (tests that sign up in parallel) may hold the job: let it finish.
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`no ${kind} link was emailed to ${to}`)
+}
+
+const sessionHeaders = (built: Pick<Built, 'origin'>, res: { cookies: Array<{ name: string; value: string }> }) => {
+  const cookie = res.cookies.find((c) => c.name === 'takehome_session')!
+  return { cookie: `${cookie.name}=${cookie.value}`, origin: built.origin }
+}
+
+/**
+ * Signs up a new owner in a new org; returns headers that authenticate as them. The first
+ * sign-up of a database creates the org at once; later ones (SIGNUP=open, `build`'s default)
+ * follow the emailed confirmation link, so they need `db` and `drain` as well.
+ */
+export async function signup(
+  built: Pick<Built, 'app' | 'origin'> & Partial<Pick<Built, 'db' | 'drain'>>,
+  overrides: Partial<Record<'email' | 'password' | 'org_name', string>> = {},
+) {
   counter++
   const body = {
     email: `owner${counter}-${Date.now()}@example.com`,
@@ -70,24 +104,30 @@ export async function signup(built: Pick<Built, 'app' | 'origin'>, overrides: Pa
     org_name: `Org ${counter}`,
     ...overrides,
   }
-  const res = await built.app.inject({ method: 'POST', url: '/api/auth/signup', payload: body })
+  let res = await built.app.inject({ method: 'POST', url: '/api/auth/signup', payload: body })
+  if (res.statusCode === 202) {
+    const { db, drain } = built
+    if (!db || !drain) throw new Error('this sign-up is confirmed by email: pass the built app with db and drain')
+    const token = await emailedToken({ db, drain }, body.email, 'signup_confirm')
+    res = await built.app.inject({ method: 'POST', url: '/api/auth/signup/confirm', payload: { token } })
+  }
   if (res.statusCode !== 201) throw new Error(`signup failed: ${res.statusCode} ${res.body}`)
-  const cookie = res.cookies.find((c) => c.name === 'takehome_session')!
   const json = res.json() as { user: { id: string; email: string }; org: { id: string } }
-  return { ...json, password: body.password, headers: { cookie: `${cookie.name}=${cookie.value}`, origin: built.origin } }
+  return { ...json, password: body.password, headers: sessionHeaders(built, res) }
 }
 
-/** Adds a member with `role` to the org of `owner` and logs them in. */
-export async function member(built: Pick<Built, 'app' | 'origin'>, owner: { headers: Record<string, string> }, role: string) {
+/** Invites a member with `role` to the org of `owner`; they sign up through the emailed link. */
+export async function member(built: Pick<Built, 'app' | 'origin' | 'db' | 'drain'>, owner: { headers: Record<string, string> }, role: string) {
   counter++
   const email = `${role}${counter}-${Date.now()}@example.com`
-  const added = await built.app.inject({ method: 'POST', url: '/api/members', headers: owner.headers, payload: { email, role } })
-  if (added.statusCode !== 201) throw new Error(`add member failed: ${added.statusCode} ${added.body}`)
-  const password = (added.json() as { initial_password: string }).initial_password
-  const login = await built.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } })
-  if (login.statusCode !== 200) throw new Error(`member login failed: ${login.statusCode} ${login.body}`)
-  const cookie = login.cookies.find((c) => c.name === 'takehome_session')!
-  return { email, headers: { cookie: `${cookie.name}=${cookie.value}`, origin: built.origin } }
+  const password = 'correct horse battery'
+  const invited = await built.app.inject({ method: 'POST', url: '/api/members', headers: owner.headers, payload: { email, role } })
+  if (invited.statusCode !== 201) throw new Error(`invite member failed: ${invited.statusCode} ${invited.body}`)
+  const token = await emailedToken(built, email, 'member_invite')
+  const res = await built.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { invitation_token: token, password } })
+  if (res.statusCode !== 201) throw new Error(`member signup failed: ${res.statusCode} ${res.body}`)
+  const { user } = res.json() as { user: { id: string; email: string } }
+  return { email, password, user, headers: sessionHeaders(built, res) }
 }
 
 /** Asserts the DESIGN error shape and returns the error. */
@@ -106,6 +146,7 @@ export async function rowCounts(built: Pick<Built, 'db'>) {
     'orgs', 'users', 'org_members', 'sessions', 'api_keys', 'seeds', 'assessments', 'invitations',
     'candidate_repos', 'access_tokens', 'submissions', 'review_comments', 'review_feedback',
     'email_templates', 'email_events', 'mailbox_messages', 'outbox',
+    'member_invitations', 'password_resets', 'signup_requests',
   ]
   const counts: Record<string, number> = {}
   for (const table of tables) {
@@ -170,7 +211,7 @@ export async function serve(t: Test, options: BuildOptions = {}) {
 }
 
 /** An owner, a seed from `sourceDir`, an assessment on it and invitations for `emails`. */
-export async function invited(built: Pick<Built, 'app' | 'origin'>, sourceDir: string, emails: string[], overrides: object = {}) {
+export async function invited(built: Pick<Built, 'app' | 'origin'> & Partial<Pick<Built, 'db' | 'drain'>>, sourceDir: string, emails: string[], overrides: object = {}) {
   const owner = await signup(built)
   const seed = await createSeed(built, owner.headers, sourceDir)
   const assessment = await createAssessment(built, owner.headers, seed.id, overrides)

@@ -1,7 +1,7 @@
 import { schema } from '@takehome/core'
 import { eq, sql } from 'drizzle-orm'
 import t from 'tap'
-import { type Built, build, expectError, member, rowCounts, signup } from './helper.ts'
+import { type Built, build, emailedToken, expectError, mailbox, member, rowCounts, signup } from './helper.ts'
 
 type Headers = Record<string, string>
 interface ApiKeyBody {
@@ -242,29 +242,36 @@ t.test("a key acts with its creator's current role", async (t) => {
   t.same(await rowCounts(built), before, 'nothing was written')
 })
 
-t.test('members: list, add, refuse duplicates', async (t) => {
+t.test('members: invite, join through the emailed link, list, refuse duplicates', async (t) => {
   const built = await build(t)
   const owner = await signup(built, { email: 'owner@example.com' })
   const viewer = await member(built, owner, 'viewer')
 
-  const added = await built.app.inject({
+  const invited = await built.app.inject({
     method: 'POST',
     url: '/api/members',
     headers: owner.headers,
-    payload: { email: 'Rita@Example.com', name: 'Rita', role: 'reviewer' },
+    payload: { email: 'Rita@Example.com', role: 'reviewer' },
   })
-  t.equal(added.statusCode, 201)
-  const body = added.json()
-  t.match(body, { user: { email: 'Rita@Example.com', name: 'Rita' }, role: 'reviewer' })
-  t.type(body.initial_password, 'string')
-  t.ok(body.initial_password.length >= 12, 'a long initial password')
-  const login = await built.app.inject({
+  t.equal(invited.statusCode, 201)
+  const body = invited.json()
+  t.same(Object.keys(body).sort(), ['email', 'expires_at', 'id', 'role', 'status'])
+  t.match(body, { email: 'Rita@Example.com', role: 'reviewer', status: 'pending' })
+  t.equal(body.expires_at, new Date(built.clock.now().getTime() + 7 * 24 * 3600 * 1000).toISOString(), 'valid for 7 days')
+  t.notOk(JSON.stringify(body).includes('thm_'), 'the link is only in the email')
+  const [mail] = await mailbox(built, owner.headers, { kind: 'member_invite' })
+  t.equal(mail?.to, 'Rita@Example.com')
+  t.match(mail?.text, /http:\/\/takehome\.test\/join\/thm_[0-9A-Za-z]{49}/)
+  t.equal((await members(built, owner.headers)).length, 2, 'not a member before accepting')
+
+  const token = await emailedToken(built, 'rita@example.com', 'member_invite')
+  const joined = await built.app.inject({
     method: 'POST',
-    url: '/api/auth/login',
-    payload: { email: 'rita@example.com', password: body.initial_password },
+    url: '/api/auth/signup',
+    payload: { invitation_token: token, email: 'rita@example.com', name: 'Rita', password: 'correct horse battery' },
   })
-  t.equal(login.statusCode, 200, 'the initial password works')
-  t.equal(login.json().role, 'reviewer')
+  t.equal(joined.statusCode, 201)
+  t.equal(joined.json().role, 'reviewer')
 
   const list = await members(built, viewer.headers)
   t.same(
@@ -277,18 +284,6 @@ t.test('members: list, add, refuse duplicates', async (t) => {
     'every member can see who is in the org, oldest first',
   )
   t.notOk(JSON.stringify(list).includes('password'), 'no password (hash) in the list')
-
-  // Someone with an account elsewhere keeps their password and gets none.
-  const outsider = await signup(built, { email: 'outsider@example.com' })
-  const joined = await built.app.inject({
-    method: 'POST',
-    url: '/api/members',
-    headers: owner.headers,
-    payload: { email: 'outsider@example.com', role: 'admin' },
-  })
-  t.equal(joined.statusCode, 201)
-  t.equal(joined.json().user.id, outsider.user.id)
-  t.notOk('initial_password' in joined.json(), 'an existing account gets no new password')
 
   const before = await rowCounts(built)
   for (const email of ['rita@example.com', 'OWNER@example.com', viewer.email]) {
@@ -309,6 +304,197 @@ t.test('members: list, add, refuse duplicates', async (t) => {
     await t.test(name, async (t) => void expectError(t, res, 400, 'validation_failed'))
   }
   t.same(await rowCounts(built), before, 'nothing was written')
+})
+
+t.test('an invitation answers the same for an address with an account and one without', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  await signup(built, { email: 'has-account@example.com' })
+  const invite = (email: string) => built.app.inject({ method: 'POST', url: '/api/members', headers: owner.headers, payload: { email, role: 'viewer' } })
+  const existing = await invite('has-account@example.com')
+  const fresh = await invite('no-account@example.com')
+  t.equal(existing.statusCode, 201)
+  t.equal(fresh.statusCode, 201)
+  const shape = (res: typeof existing) => {
+    const { id: _id, email: _email, ...rest } = res.json()
+    return { keys: Object.keys(res.json()).sort(), rest }
+  }
+  t.same(shape(existing), shape(fresh), 'same status, keys, role, status and expiry')
+  const [audit] = await built.db.select().from(schema.auditEvents).where(eq(schema.auditEvents.kind, 'member.invited'))
+  t.match(audit, { orgId: owner.org.id, actor: `user:${owner.user.id}` }, 'inviting is audited')
+})
+
+t.test('the old attack: an account pre-registered for a colleague stays out of the org after the owner invites that email', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  // Mallory registered colleague@example.com (before email checks existed, or any other way) and knows its password.
+  const mallory = await signup(built, { email: 'colleague@example.com', password: 'mallory knows this' })
+  const invited = await built.app.inject({
+    method: 'POST',
+    url: '/api/members',
+    headers: owner.headers,
+    payload: { email: 'colleague@example.com', role: 'admin' },
+  })
+  t.equal(invited.statusCode, 201)
+  await built.drain()
+
+  const login = await built.app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { email: 'colleague@example.com', password: 'mallory knows this', org_id: owner.org.id },
+  })
+  expectError(t, login, 403, 'not_a_member')
+  const plain = await built.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'colleague@example.com', password: 'mallory knows this' } })
+  t.equal(plain.json().org.id, mallory.org.id, 'only their own org')
+  t.notOk((await members(built, owner.headers)).some((m) => m.user.email === 'colleague@example.com'), 'not a member')
+  const seeds = await built.app.inject({ method: 'GET', url: '/api/members', headers: mallory.headers })
+  t.notOk(seeds.body.includes(owner.user.email), "cannot see the owner's org")
+  const pending = await built.app.inject({ method: 'GET', url: '/api/members/invitations', headers: mallory.headers })
+  t.same(pending.json(), { invitations: [] }, "nor its invitations")
+
+  const before = await rowCounts(built)
+  for (const token of ['', 'garbage', `thm_${'A'.repeat(49)}`, invited.json().id]) {
+    const res = await built.app.inject({ method: 'POST', url: '/api/auth/join', headers: mallory.headers, payload: { token } })
+    t.ok([400, 404].includes(res.statusCode), `join without the emailed token is refused (${res.statusCode})`)
+  }
+  t.same(await rowCounts(built), before, 'nothing was written')
+})
+
+t.test('join: the invited address only, once, before it lapses or is withdrawn; the session moves to the org', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const ada = await signup(built, { email: 'ada@example.com' })
+  const grace = await signup(built, { email: 'grace@example.com' })
+  const invite = async (email: string, role = 'reviewer') => {
+    const res = await built.app.inject({ method: 'POST', url: '/api/members', headers: owner.headers, payload: { email, role } })
+    t.equal(res.statusCode, 201)
+    return { id: res.json().id as string, token: await emailedToken(built, email, 'member_invite') }
+  }
+  const join = (headers: Headers, token: string) => built.app.inject({ method: 'POST', url: '/api/auth/join', headers, payload: { token } })
+
+  const forAda = await invite('ADA@example.com')
+  const before = await rowCounts(built)
+  expectError(t, await join(grace.headers, forAda.token), 403, 'invitation_for_another_email')
+  t.same(await rowCounts(built), before, 'a refused join writes nothing')
+  const { key } = await createKey(built, ada.headers)
+  expectError(t, await join(bearer(key), forAda.token), 403, 'forbidden')
+
+  const joined = await join(ada.headers, forAda.token)
+  t.equal(joined.statusCode, 200)
+  t.match(joined.json(), { user: { email: 'ada@example.com' }, org: { id: owner.org.id }, role: 'reviewer' })
+  const cookie = joined.cookies.find((c) => c.name === 'takehome_session')!
+  const moved = { cookie: `takehome_session=${cookie.value}`, origin: built.origin }
+  t.equal((await built.app.inject({ method: 'GET', url: '/api/auth/me', headers: moved })).json().org.id, owner.org.id)
+  expectError(t, await built.app.inject({ method: 'GET', url: '/api/auth/me', headers: ada.headers }), 401, 'unauthenticated')
+  expectError(t, await join(moved, forAda.token), 409, 'link_used')
+  const [audit] = await built.db.select().from(schema.auditEvents).where(eq(schema.auditEvents.kind, 'member.joined'))
+  t.match(audit, { orgId: owner.org.id, target: ada.user.id, meta: { invitation_id: forAda.id, role: 'reviewer' } })
+
+  const lapsed = await invite('grace@example.com')
+  built.clock.advance(7 * 24 * 3600 * 1000 + 1)
+  expectError(t, await join(grace.headers, lapsed.token), 410, 'link_expired')
+  const withdrawn = await invite('grace@example.com')
+  const revoked = await built.app.inject({ method: 'DELETE', url: `/api/members/invitations/${withdrawn.id}`, headers: owner.headers })
+  t.equal(revoked.statusCode, 200)
+  t.equal(revoked.json().status, 'revoked')
+  expectError(t, await join(grace.headers, withdrawn.token), 410, 'link_revoked')
+  const replaced = await invite('grace@example.com')
+  const newer = await invite('grace@example.com')
+  expectError(t, await join(grace.headers, replaced.token), 410, 'link_revoked')
+  t.equal((await join(grace.headers, newer.token)).statusCode, 200, 'inviting again replaces the earlier link')
+})
+
+t.test('pending invitations: listed for owners and admins, withdrawn once', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const admin = await member(built, owner, 'admin')
+  const viewer = await member(built, owner, 'viewer')
+  const stranger = await signup(built)
+  const toOwner = await built.app.inject({ method: 'POST', url: '/api/members', headers: owner.headers, payload: { email: 'boss@example.com', role: 'owner' } })
+  const toViewer = await built.app.inject({ method: 'POST', url: '/api/members', headers: admin.headers, payload: { email: 'v@example.com', role: 'viewer' } })
+  const list = await built.app.inject({ method: 'GET', url: '/api/members/invitations', headers: admin.headers })
+  t.same(
+    (list.json() as { invitations: Array<{ email: string; status: string }> }).invitations.map((i) => [i.email, i.status]),
+    [
+      ['boss@example.com', 'pending'],
+      ['v@example.com', 'pending'],
+    ],
+  )
+  expectError(t, await built.app.inject({ method: 'GET', url: '/api/members/invitations', headers: viewer.headers }), 403, 'forbidden')
+  // In the local mailbox, an admin who could read the owner invitation's link could sign up as that address and become an owner.
+  t.same((await mailbox(built, admin.headers, { kind: 'member_invite' })).map((m) => m.to), [], 'admins do not see invitation links')
+  t.same((await mailbox(built, owner.headers, { kind: 'member_invite' })).map((m) => m.to).sort(), [admin.email, 'boss@example.com', 'v@example.com', viewer.email].sort(), 'owners do')
+  const before = await rowCounts(built)
+  const del = (id: string, headers: Headers) => built.app.inject({ method: 'DELETE', url: `/api/members/invitations/${id}`, headers })
+  expectError(t, await del(toOwner.json().id, admin.headers), 403, 'forbidden')
+  expectError(t, await del(toViewer.json().id, viewer.headers), 403, 'forbidden')
+  expectError(t, await del(toViewer.json().id, stranger.headers), 404, 'member_invitation_not_found')
+  expectError(t, await del(UNKNOWN_ID, owner.headers), 404, 'member_invitation_not_found')
+  t.same(await rowCounts(built), before, 'nothing was written')
+  t.equal((await del(toViewer.json().id, admin.headers)).statusCode, 200)
+  expectError(t, await del(toViewer.json().id, admin.headers), 409, 'invitation_not_revocable')
+  const after = await built.app.inject({ method: 'GET', url: '/api/members/invitations', headers: owner.headers })
+  t.same((after.json() as { invitations: Array<{ email: string }> }).invitations.map((i) => i.email), ['boss@example.com'])
+  const audit = await built.db.select().from(schema.auditEvents).where(eq(schema.auditEvents.kind, 'member.invitation_revoked'))
+  t.equal(audit.length, 1)
+})
+
+t.test('removing a member ends their sessions and API keys in the org; admins cannot remove owners', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const admin = await member(built, owner, 'admin')
+  const reviewer = await member(built, owner, 'reviewer')
+  const coOwner = await member(built, owner, 'owner')
+  const { key } = await createKey(built, admin.headers)
+  const remove = (userId: string, headers: Headers) => built.app.inject({ method: 'DELETE', url: `/api/members/${userId}`, headers })
+
+  const before = await rowCounts(built)
+  expectError(t, await remove(coOwner.user.id, admin.headers), 403, 'forbidden')
+  expectError(t, await remove(admin.user.id, reviewer.headers), 403, 'forbidden')
+  expectError(t, await remove(UNKNOWN_ID, owner.headers), 404, 'member_not_found')
+  t.same(await rowCounts(built), before, 'nothing was written')
+
+  const removed = await remove(admin.user.id, owner.headers)
+  t.equal(removed.statusCode, 200)
+  t.same(removed.json(), { user_id: admin.user.id, role: 'admin' })
+  expectError(t, await built.app.inject({ method: 'GET', url: '/api/auth/me', headers: admin.headers }), 401, 'unauthenticated')
+  expectError(t, await built.app.inject({ method: 'GET', url: '/api/seeds', headers: bearer(key) }), 401, 'invalid_api_key')
+  const sessions = await built.db.select().from(schema.sessions).where(eq(schema.sessions.userId, admin.user.id))
+  t.same(sessions, [], 'their sessions are gone')
+  const [audit] = await built.db.select().from(schema.auditEvents).where(eq(schema.auditEvents.kind, 'member.removed'))
+  t.match(audit, { orgId: owner.org.id, target: admin.user.id, meta: { role: 'admin', sessions_ended: 1 } })
+  const relogin = await built.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: admin.email, password: admin.password } })
+  expectError(t, relogin, 403, 'not_a_member')
+
+  t.equal((await remove(reviewer.user.id, coOwner.headers)).statusCode, 200, 'owners remove anyone')
+  t.equal((await remove(coOwner.user.id, owner.headers)).statusCode, 200, 'an owner removes another owner')
+  expectError(t, await remove(owner.user.id, owner.headers), 409, 'last_owner')
+  t.same((await members(built, owner.headers)).map((m) => m.role), ['owner'])
+})
+
+t.test('two owners removing each other at once leave one owner', async (t) => {
+  const built = await build(t)
+  const pairs = await Promise.all(
+    Array.from({ length: 6 }, async () => {
+      const first = await signup(built)
+      const second = await member(built, first, 'owner')
+      return { first, second }
+    }),
+  )
+  const results = await Promise.all(
+    pairs.map(({ first, second }) =>
+      Promise.all([
+        built.app.inject({ method: 'DELETE', url: `/api/members/${second.user.id}`, headers: first.headers }),
+        built.app.inject({ method: 'DELETE', url: `/api/members/${first.user.id}`, headers: second.headers }),
+      ]),
+    ),
+  )
+  for (const [i, { first }] of pairs.entries()) {
+    const statuses = results[i]!.map((r) => r.statusCode)
+    t.ok(statuses.includes(200) && statuses.every((s) => [200, 401, 404, 409].includes(s)), `org ${i}: one removal wins (${statuses})`)
+    const owners = await built.db.select().from(schema.orgMembers).where(eq(schema.orgMembers.orgId, first.org.id))
+    t.equal(owners.filter((m) => m.role === 'owner').length, 1, `org ${i}: exactly one owner is left`)
+  }
 })
 
 t.test('who may add and change members', async (t) => {

@@ -3,7 +3,7 @@ import { createPasswordHasher, generateToken, schema } from '@takehome/core'
 import { createSourceRepo } from '@takehome/core/testing'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
-import { type Built, build } from './helper.ts'
+import { type Built, build, emailedToken } from './helper.ts'
 
 /**
  * The security promise of DESIGN §3: a secret we hand out (start link, API key, session)
@@ -31,7 +31,7 @@ async function dumpTables(built: Built) {
 t.test('no secret reaches a log line or a database row', async (t) => {
   const built = await build(t, { passwords: createPasswordHasher() })
   const { app } = built
-  const secrets: Array<{ what: string; value: string; kind: 'password' | 'session' | 'api_key' | 'start' }> = []
+  const secrets: Array<{ what: string; value: string; kind: 'password' | 'session' | 'api_key' | 'start' | 'link' }> = []
   const keep = (what: string, value: string, kind: (typeof secrets)[number]['kind']) => {
     t.ok(value.length >= 10, `${what} was captured`)
     secrets.push({ what, value, kind })
@@ -69,7 +69,7 @@ t.test('no secret reaches a log line or a database row', async (t) => {
   })
   t.equal(failed.statusCode, 401)
 
-  // A member gets a generated initial password, shown once.
+  // A member is invited by email and signs up through the link with a password of their own.
   const added = await app.inject({
     method: 'POST',
     url: '/api/members',
@@ -77,14 +77,15 @@ t.test('no secret reaches a log line or a database row', async (t) => {
     payload: { email: 'viewer@example.com', role: 'viewer' },
   })
   t.equal(added.statusCode, 201, added.body)
-  const initialPassword = keep('initial password', (added.json() as { initial_password: string }).initial_password, 'password')
-  const memberLogin = await app.inject({
+  const invitationToken = keep('member invitation token', await emailedToken(built, 'viewer@example.com', 'member_invite'), 'link')
+  const memberPassword = keep('member password', 'a-viewer-picked-this-one', 'password')
+  const memberSignup = await app.inject({
     method: 'POST',
-    url: '/api/auth/login',
-    payload: { email: 'viewer@example.com', password: initialPassword },
+    url: '/api/auth/signup',
+    payload: { invitation_token: invitationToken, password: memberPassword },
   })
-  t.equal(memberLogin.statusCode, 200)
-  sessionOf(memberLogin, 'member login')
+  t.equal(memberSignup.statusCode, 201)
+  sessionOf(memberSignup, 'member sign-up')
 
   // An API key, used for everything that follows.
   const created = await app.inject({ method: 'POST', url: '/api/api-keys', headers: owner, payload: { name: 'ci' } })
@@ -173,11 +174,12 @@ t.test('no secret reaches a log line or a database row', async (t) => {
     t.match(dump.users, 'owner@example.com')
     // The invite email in mailbox_messages is the message the candidate receives (the local
     // mailbox stands in for their inbox), so it must carry the start link: that one table is
-    // excluded for start tokens only. Every other secret, and every other table, stays clean.
+    // excluded for start tokens (and the member invitation link, mailed the same way) only.
+    // Every other secret, and every other table, stays clean.
     for (const token of startTokens) t.match(dump.mailbox_messages, token, 'the invite email carries the start link')
     for (const { what, value, kind } of secrets) {
       const found = Object.entries(dump)
-        .filter(([table]) => !(kind === 'start' && table === 'mailbox_messages'))
+        .filter(([table]) => !((kind === 'start' || kind === 'link') && table === 'mailbox_messages'))
         .filter(([, json]) => json.includes(value) || json.includes(encodeURIComponent(value)))
         .map(([table]) => table)
       t.same(found, [], `${what} is stored in no table`)

@@ -10,6 +10,9 @@ export const TOKEN_PREFIXES = {
   access: 'tha_',
   apiKey: 'thk_',
   session: 'ths_',
+  memberInvite: 'thm_',
+  passwordReset: 'thr_',
+  signupConfirm: 'thc_',
 } as const
 
 export type TokenKind = keyof typeof TOKEN_PREFIXES
@@ -56,7 +59,10 @@ export function deriveToken(kind: TokenKind, key: string, from: string): string 
   return formatToken(kind, BigInt(`0x${createHmac('sha256', key).update(`${kind}:${from}`).digest('hex')}`))
 }
 
-const TOKEN_SHAPE = new RegExp(`^th[iaks]_[0-9A-Za-z]{${BODY_LENGTH + CHECKSUM_LENGTH}}$`)
+const PREFIX_LETTERS = Object.values(TOKEN_PREFIXES)
+  .map((prefix) => prefix[2])
+  .join('')
+const TOKEN_SHAPE = new RegExp(`^th[${PREFIX_LETTERS}]_[0-9A-Za-z]{${BODY_LENGTH + CHECKSUM_LENGTH}}$`)
 
 /** True when `token` has the right prefix, length, alphabet and checksum. Costs no I/O. */
 export function isWellFormedToken(kind: TokenKind, token: string): boolean {
@@ -67,7 +73,7 @@ export function isWellFormedToken(kind: TokenKind, token: string): boolean {
 }
 
 /** Matches any of our tokens inside a larger string (URLs, headers) for log redaction. */
-export const TOKEN_PATTERN = /th[iaks]_[0-9A-Za-z]{20,}/g
+export const TOKEN_PATTERN = new RegExp(`th[${PREFIX_LETTERS}]_[0-9A-Za-z]{20,}`, 'g')
 
 export interface TokenHasher {
   hash(token: string): string

@@ -30,6 +30,8 @@ export interface TestServicesOptions {
   /** Where seeds may come from; every source is allowed unless given. */
   seedSources?: CoreDeps['seedSources']
   gitLimits?: Partial<NonNullable<CoreDeps['gitLimits']>>
+  /** Sign-up mode (`SIGNUP`); the product's default, `first-user`, unless given. */
+  signup?: CoreDeps['signup']
 }
 
 /** Core services on a fresh database, a temporary git root and the local mailbox (or `mailer`). */
@@ -50,6 +52,7 @@ export async function createTestServices(options: TestServicesOptions = {}) {
     publicUrl: options.publicUrl ?? options.appBaseUrl ?? 'http://takehome.test',
     logger,
     jobs: options.jobs,
+    signup: options.signup,
     seedSources: options.seedSources,
     gitLimits: { ...DEFAULT_GIT_LIMITS, ...options.gitLimits },
   }

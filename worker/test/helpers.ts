@@ -23,6 +23,7 @@ export async function setupOrg(t: Test, ts: TestServices) {
     password: 'correct horse battery',
     orgName: `Org ${orgs}`,
   })
+  if (signup.status !== 'created') throw new Error('the first sign-up of a fresh database creates the org')
   const actor: Actor = { userId: signup.user.id, orgId: signup.org.id, role: 'owner', via: 'session' }
   const source = createSourceRepo()
   t.teardown(() => rmSync(source.dir, { recursive: true, force: true }))

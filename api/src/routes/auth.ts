@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf, SESSION_COOKIE } from '../plugins/app/auth.ts'
-import { presentOrg, presentUser, sessionSchema } from '../presenters.ts'
+import { errorSchema, presentSession, sessionSchema } from '../presenters.ts'
 import { admin, emailField, errors, text, verbatim } from './common.ts'
 
 export interface AuthRouteOptions {
@@ -16,7 +16,11 @@ const password = verbatim()
   .min(10, { error: 'must be at least 10 characters' })
   .max(200, { error: 'must be at most 200 characters' })
 
-/** Signup and login: public, rate limited per client address. */
+// Emailed link tokens; their own checks (prefix, checksum) come in the service.
+const token = z.string().min(1).max(100)
+const passwordChanged = z.object({ status: z.literal('password_changed') })
+
+/** Accounts: sign-up, login, invitations and passwords. The public ones are rate limited per client address. */
 const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, config, rateLimit }) => {
   const startSession = (reply: FastifyReply, session: { token: string; expiresAt: Date }) =>
     reply.setCookie(SESSION_COOKIE, session.token, {
@@ -34,17 +38,125 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
       config: { rateLimit },
       schema: {
         tags: ['auth'],
-        summary: 'Create an account and its organisation (you become its owner)',
-        body: z.object({ email: emailField, password, name: text(200).optional(), org_name: text(200) }),
-        response: { 201: sessionSchema, ...errors },
+        summary: 'Sign up: a new organisation (you become its owner), or through a member invitation',
+        description:
+          'The first sign-up of the instance creates the account, its organisation and a session at once (201). ' +
+          'Later ones: with SIGNUP=open, 202 and an emailed confirmation link, whether or not the email has an account; ' +
+          'otherwise 403 signup_closed. With `invitation_token` (any mode) the account is created for the invited ' +
+          'address and joins that organisation (201).',
+        body: z
+          .object({
+            email: emailField.optional(),
+            password,
+            name: text(200).optional(),
+            org_name: text(200).optional(),
+            invitation_token: z.string().max(100).optional(),
+          })
+          .superRefine((body, ctx) => {
+            if (body.invitation_token !== undefined) return
+            for (const key of ['email', 'org_name'] as const) {
+              if (body[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required without an invitation_token' })
+            }
+          }),
+        response: { 201: sessionSchema, 202: z.object({ status: z.literal('confirmation_sent') }), ...errors, 410: errorSchema },
       },
     },
     async (request, reply) => {
-      const { email, password, name, org_name } = request.body
-      const result = await services.accounts.signup({ email, password, name, orgName: org_name })
+      const { email, password, name, org_name, invitation_token } = request.body
+      const result =
+        invitation_token !== undefined
+          ? await services.accounts.signupByInvitation({ token: invitation_token, email, password, name })
+          : await services.accounts.signup({ email: email!, password, name, orgName: org_name! })
+      if (result.status === 'confirmation_sent') return reply.status(202).send({ status: result.status })
       startSession(reply, result.session)
-      return reply.status(201).send({ user: presentUser(result.user), org: presentOrg(result.org), role: result.role })
+      return reply.status(201).send(presentSession(result))
     },
+  )
+
+  app.post(
+    '/api/auth/signup/confirm',
+    {
+      config: { rateLimit },
+      schema: {
+        tags: ['auth'],
+        summary: 'Follow the emailed sign-up link: creates the account, its organisation and a session (once)',
+        body: z.object({ token }),
+        response: { 201: sessionSchema, ...errors, 410: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const result = await services.accounts.confirmSignup(request.body.token)
+      startSession(reply, result.session)
+      return reply.status(201).send(presentSession(result))
+    },
+  )
+
+  app.post(
+    '/api/auth/join',
+    {
+      config: { rateLimit },
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['auth'],
+        summary: 'Accept a member invitation sent to your email; the session moves to that organisation',
+        security: admin,
+        body: z.object({ token }),
+        response: { 200: sessionSchema, ...errors, 410: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const result = await services.members.accept(actorOf(request), request.body.token)
+      startSession(reply, result.session)
+      return presentSession(result)
+    },
+  )
+
+  app.post(
+    '/api/auth/password',
+    {
+      config: { rateLimit },
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your password; your other sessions end',
+        security: admin,
+        body: z.object({ current_password: z.string().min(1).max(200), new_password: password }),
+        response: { 200: passwordChanged, ...errors },
+      },
+    },
+    async (request) => {
+      const { current_password, new_password } = request.body
+      await services.accounts.changePassword(actorOf(request), { currentPassword: current_password, newPassword: new_password })
+      return { status: 'password_changed' as const }
+    },
+  )
+
+  app.post(
+    '/api/auth/password-reset',
+    {
+      config: { rateLimit },
+      schema: {
+        tags: ['auth'],
+        summary: 'Email a password reset link (valid 1 hour, once); the answer is the same for every address',
+        body: z.object({ email: emailField }),
+        response: { 202: z.object({ status: z.literal('sent') }), ...errors },
+      },
+    },
+    async (request, reply) => reply.status(202).send(await services.accounts.requestPasswordReset(request.body.email)),
+  )
+
+  app.post(
+    '/api/auth/password-reset/confirm',
+    {
+      config: { rateLimit },
+      schema: {
+        tags: ['auth'],
+        summary: 'Set a new password with the emailed reset link; every session of the account ends',
+        body: z.object({ token, new_password: password }),
+        response: { 200: passwordChanged, ...errors, 410: errorSchema },
+      },
+    },
+    async (request) => services.accounts.resetPassword({ token: request.body.token, newPassword: request.body.new_password }),
   )
 
   app.post(
@@ -62,7 +174,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
       const { email, password, org_id } = request.body
       const result = await services.accounts.login({ email, password, orgId: org_id })
       startSession(reply, result.session)
-      return { user: presentUser(result.user), org: presentOrg(result.org), role: result.role }
+      return presentSession(result)
     },
   )
 
@@ -79,6 +191,19 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
     },
   )
 
+  app.post(
+    '/api/auth/logout-all',
+    {
+      onRequest: app.authenticate,
+      schema: { tags: ['auth'], summary: 'End every session of your account', security: admin, response: { 204: z.null(), ...errors } },
+    },
+    async (request, reply) => {
+      await services.accounts.logoutAll(actorOf(request))
+      reply.clearCookie(SESSION_COOKIE, { path: '/' })
+      return reply.status(204).send(null)
+    },
+  )
+
   app.get(
     '/api/auth/me',
     {
@@ -86,8 +211,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
       schema: { tags: ['auth'], summary: 'Who is calling', security: admin, response: { 200: sessionSchema, ...errors } },
     },
     async (request) => {
-      const me = await services.accounts.me(actorOf(request))
-      return { user: presentUser(me.user), org: presentOrg(me.org), role: me.role }
+      return presentSession(await services.accounts.me(actorOf(request)))
     },
   )
 }

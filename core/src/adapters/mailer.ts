@@ -2,7 +2,8 @@ import type { Executor } from '../db/client.ts'
 import type { EmailKind } from '../db/schema/index.ts'
 
 export interface OutgoingEmail {
-  orgId: string
+  /** Null for account emails that belong to no org (sign-up confirmation, password reset). */
+  orgId: string | null
   kind: EmailKind
   to: string
   subject: string

@@ -1,12 +1,24 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { GitHost } from '../adapters/git-host.ts'
 import type { Mailer, OutgoingEmail } from '../adapters/mailer.ts'
 import type { Clock } from '../clock.ts'
 import type { Db, Executor } from '../db/client.ts'
-import { assessments, candidateRepos, emailEvents, invitations, orgMembers, users } from '../db/schema/index.ts'
+import {
+  assessments,
+  candidateRepos,
+  emailEvents,
+  invitations,
+  memberInvitations,
+  orgMembers,
+  orgs,
+  passwordResets,
+  signupRequests,
+  users,
+} from '../db/schema/index.ts'
 import { renderTemplate, type TemplateVariables } from '../email.ts'
-import { renderMarkdown } from '../markdown.ts'
+import { escapeHtml, renderMarkdown } from '../markdown.ts'
 import type { TokenHasher } from '../tokens.ts'
+import { ACCOUNT_PAGES, memberInvitationToken, passwordResetToken, signupConfirmationToken } from '../services/account-links.ts'
 import type { EmailTemplateService } from '../services/email-templates.ts'
 import { formatDeadline, startLinkToken } from '../services/invitations.ts'
 import type { Lifecycle } from '../services/lifecycle.ts'
@@ -22,6 +34,20 @@ export interface HandlerDeps {
   tokens: TokenHasher
   clock: Clock
   appBaseUrl: string
+}
+
+/**
+ * An account email: plain paragraphs and our links. Names in it are people's input, so
+ * nothing is read as markdown or HTML (the mailers keep the subject to one header line).
+ */
+function accountEmail(subject: string, paragraphs: Array<string | { link: string }>) {
+  return {
+    subject,
+    text: paragraphs.map((p) => (typeof p === 'string' ? p : p.link)).join('\n\n'),
+    html: paragraphs
+      .map((p) => (typeof p === 'string' ? `<p>${escapeHtml(p)}</p>` : `<p><a href="${escapeHtml(p.link)}">${escapeHtml(p.link)}</a></p>`))
+      .join('\n'),
+  }
 }
 
 const field = (job: Job, name: string) => {
@@ -133,6 +159,78 @@ export function createJobHandlers({ db, mailer, gitHost, lifecycle, templates, t
         html: renderMarkdown(text),
         invitationId: row.invitation.id,
       })
+    },
+
+    async 'email.member_invite'(job) {
+      const [row] = await db
+        .select({ invitation: memberInvitations, org: orgs, inviter: users })
+        .from(memberInvitations)
+        .innerJoin(orgs, eq(orgs.id, memberInvitations.orgId))
+        .leftJoin(users, eq(users.id, memberInvitations.invitedBy))
+        .where(eq(memberInvitations.id, field(job, 'memberInvitationId')))
+      // Accepted, withdrawn (or replaced) or lapsed before the email went out: nothing to send.
+      if (!row || row.invitation.acceptedAt || row.invitation.revokedAt || row.invitation.expiresAt <= clock.now()) return
+      const { invitation, org, inviter } = row
+      const who = inviter ? (inviter.name ?? inviter.email) : 'An owner'
+      await deliver(job, {
+        orgId: org.id,
+        kind: 'member_invite',
+        to: invitation.email,
+        ...accountEmail(`You are invited to join ${org.name} on Takehome`, [
+          `${who} invited you to join ${org.name} on Takehome as ${invitation.role}.`,
+          `Accept the invitation here before ${formatDeadline(invitation.expiresAt)}:`,
+          { link: `${appBaseUrl}${ACCOUNT_PAGES.join}/${memberInvitationToken(tokens, invitation.id)}` },
+          'If you have no Takehome account yet, you create one through the same link. If you did not expect this invitation, ignore this email.',
+        ]),
+      })
+    },
+
+    async 'email.password_reset'(job) {
+      const [row] = await db
+        .select({ reset: passwordResets, user: users })
+        .from(passwordResets)
+        .innerJoin(users, eq(users.id, passwordResets.userId))
+        .where(eq(passwordResets.id, field(job, 'passwordResetId')))
+      if (!row || row.reset.usedAt || row.reset.expiresAt <= clock.now()) return
+      await deliver(job, {
+        orgId: null,
+        kind: 'password_reset',
+        to: row.user.email,
+        ...accountEmail('Reset your Takehome password', [
+          `Someone, hopefully you, asked to reset the password of the Takehome account ${row.user.email}.`,
+          `Choose a new password here before ${formatDeadline(row.reset.expiresAt)}; the link works once:`,
+          { link: `${appBaseUrl}${ACCOUNT_PAGES.resetPassword}/${passwordResetToken(tokens, row.reset.id)}` },
+          'If it was not you, ignore this email: your password stays as it is.',
+        ]),
+      })
+    },
+
+    /**
+     * Confirms a sign-up, or, when the address already has an account, says so instead.
+     * Deciding it here keeps the sign-up answer the same for both.
+     */
+    async 'email.signup_confirm'(job) {
+      const [request] = await db.select().from(signupRequests).where(eq(signupRequests.id, field(job, 'signupRequestId')))
+      if (!request || request.usedAt || request.expiresAt <= clock.now()) return
+      const [account] = await db
+        .select({ id: users.id })
+        .from(users)
+        .where(eq(sql`lower(${users.email})`, request.email.toLowerCase()))
+      const email = account
+        ? accountEmail('You already have a Takehome account', [
+            `Someone, hopefully you, tried to sign up to Takehome as ${request.email}. This address already has an account, so nothing was created.`,
+            'Log in here:',
+            { link: `${appBaseUrl}${ACCOUNT_PAGES.login}` },
+            'Forgot the password? Reset it here:',
+            { link: `${appBaseUrl}${ACCOUNT_PAGES.resetPassword}` },
+          ])
+        : accountEmail('Confirm your Takehome sign-up', [
+            `Someone, hopefully you, signed up to Takehome as ${request.email} to create the organisation ${request.orgName}.`,
+            `Confirm it here before ${formatDeadline(request.expiresAt)}; the link works once:`,
+            { link: `${appBaseUrl}${ACCOUNT_PAGES.confirmSignup}/${signupConfirmationToken(tokens, request.id)}` },
+            'If it was not you, ignore this email: nothing is created without the link.',
+          ])
+      await deliver(job, { orgId: null, kind: 'signup_confirm', to: request.email, ...email })
     },
 
     /** After an invitation ends: record where main stood, close the repository, tell the org if time ran out. */

@@ -4,7 +4,16 @@ import type { Db, Executor } from '../db/client.ts'
 import { outbox } from '../db/schema/index.ts'
 
 /** Every side effect that must happen once, in effect, whatever crashes in between. */
-export const JOB_KINDS = ['email.invite', 'email.reminder', 'email.follow_up', 'email.expiry_notice', 'repo.finalize'] as const
+export const JOB_KINDS = [
+  'email.invite',
+  'email.reminder',
+  'email.follow_up',
+  'email.expiry_notice',
+  'email.member_invite',
+  'email.password_reset',
+  'email.signup_confirm',
+  'repo.finalize',
+] as const
 export type JobKind = (typeof JOB_KINDS)[number]
 
 /** Ids and small enums only: in hosted mode the job also sits in Redis, in clear text. */

@@ -1,58 +1,186 @@
-import { randomBytes } from 'node:crypto'
-import { and, asc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm'
+import { randomUUID } from 'node:crypto'
+import { and, asc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import { type Actor, actorRef, requireRole } from '../actor.ts'
 import { recordAudit } from '../audit.ts'
 import type { Clock } from '../clock.ts'
-import type { Db } from '../db/client.ts'
-import { apiKeys, orgMembers, orgs, type Role, sessions, users } from '../db/schema/index.ts'
-import { AppError, conflict, forbidden, isUniqueViolation, notFound } from '../errors.ts'
+import type { Config } from '../config.ts'
+import type { Db, Executor } from '../db/client.ts'
+import { apiKeys, orgMembers, orgs, passwordResets, type Role, sessions, signupRequests, users } from '../db/schema/index.ts'
+import { AppError, conflict, isUniqueViolation, notFound } from '../errors.ts'
+import { enqueue } from '../jobs/outbox.ts'
 import type { PasswordHasher } from '../passwords.ts'
 import { generateToken, isWellFormedToken, type TokenHasher, tokenHint } from '../tokens.ts'
+import {
+  linkRefused,
+  openSession,
+  PASSWORD_RESET_TTL_MS,
+  passwordResetToken,
+  SIGNUP_CONFIRMATION_TTL_MS,
+  signupConfirmationToken,
+} from './account-links.ts'
+import { claimMemberInvitation, joinByInvitation, requireSession } from './members.ts'
 
-export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000
 // Writing last_used_at on every request would turn every read into a write.
 const LAST_USED_GRANULARITY_MS = 60_000
+// Any constant shared by every process on the database: it only serialises the first sign-ups.
+const FIRST_SIGNUP_LOCK = 7_415_311
+
+export type SignupMode = Config['signup']
 
 export interface AccountDeps {
   db: Db
   tokens: TokenHasher
   passwords: PasswordHasher
   clock: Clock
+  /** Who may create an org by signing up (`SIGNUP`). */
+  signup: SignupMode
 }
 
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'email or password is incorrect')
+const signupClosed = () =>
+  new AppError(403, 'signup_closed', 'sign-up is by invitation on this server: ask an owner of your organisation for an invitation')
+const emailTaken = (then: string) => conflict('email_taken', `an account with this email already exists; ${then}`)
 
-export function createAccountService({ db, tokens, passwords, clock }: AccountDeps) {
-  async function openSession(exec: Pick<Db, 'insert'>, userId: string, orgId: string) {
-    const token = generateToken('session')
-    const expiresAt = new Date(clock.now().getTime() + SESSION_TTL_MS)
-    await exec.insert(sessions).values({ tokenHash: tokens.hash(token), userId, orgId, expiresAt })
-    return { token, expiresAt }
+const byEmail = (email: string) => eq(sql`lower(${users.email})`, email.toLowerCase())
+
+export function createAccountService({ db, tokens, passwords, clock, signup: mode }: AccountDeps) {
+  const sessionDeps = { tokens, clock }
+
+  // Orgs are never deleted: once one exists, no later sign-up can be the first.
+  const orgExists = async (exec: Executor) => (await exec.select({ id: orgs.id }).from(orgs).limit(1)).length > 0
+
+  /** A new account, its new org with it as owner, and a session there. */
+  async function createOwner(
+    tx: Executor,
+    input: { email: string; name?: string | null; passwordHash: string; orgName: string },
+    via: 'first_user' | 'confirmation',
+  ) {
+    const [user] = await tx.insert(users).values({ email: input.email, name: input.name, passwordHash: input.passwordHash }).returning()
+    const [org] = await tx.insert(orgs).values({ name: input.orgName }).returning()
+    await tx.insert(orgMembers).values({ orgId: org!.id, userId: user!.id, role: 'owner' })
+    const session = await openSession(tx, sessionDeps, user!.id, org!.id)
+    await recordAudit(tx, { orgId: org!.id, kind: 'user.signup', actor: `user:${user!.id}`, target: user!.id, meta: { via } })
+    return { user: user!, org: org!, role: 'owner' as Role, session }
   }
 
+  /**
+   * Records a sign-up to confirm by email. Whether the address already has an account is
+   * decided by the email job, not here, so this answer (and its timing) is the same for both.
+   */
+  async function requestSignup(input: { email: string; name?: string; orgName: string }, passwordHash: string) {
+    const id = randomUUID()
+    await db.transaction(async (tx) => {
+      await tx.insert(signupRequests).values({
+        id,
+        email: input.email,
+        name: input.name,
+        orgName: input.orgName,
+        passwordHash,
+        tokenHash: tokens.hash(signupConfirmationToken(tokens, id)),
+        expiresAt: new Date(clock.now().getTime() + SIGNUP_CONFIRMATION_TTL_MS),
+      })
+      await enqueue(tx, [{ kind: 'email.signup_confirm', orgId: null, payload: { signupRequestId: id } }])
+      await recordAudit(tx, { orgId: null, kind: 'auth.signup_requested', actor: 'anonymous', target: id, meta: { email: input.email.toLowerCase() } })
+    })
+    return { status: 'confirmation_sent' as const }
+  }
+
+  /** Ends sessions of `userId` (all, or all but `keep`); returns how many ended. */
+  async function endSessions(tx: Executor, userId: string, keep?: string) {
+    const ended = await tx
+      .delete(sessions)
+      .where(and(eq(sessions.userId, userId), keep ? ne(sessions.id, keep) : undefined))
+      .returning({ id: sessions.id })
+    return ended.length
+  }
+
+  /** Reset links still outstanding stop working once the password has changed. */
+  const spendResets = (tx: Executor, userId: string) =>
+    tx.update(passwordResets).set({ usedAt: clock.now() }).where(and(eq(passwordResets.userId, userId), isNull(passwordResets.usedAt)))
+
   return {
+    /**
+     * Signs up with a new org. The instance's first sign-up (in `first-user` and `open`
+     * modes) creates account, org and session at once; later ones in `open` mode are only
+     * requested here and created when the emailed link is followed; otherwise sign-up is closed.
+     */
     async signup(input: { email: string; password: string; name?: string; orgName: string }) {
+      if (mode === 'invite') throw signupClosed()
+      if (await orgExists(db)) {
+        if (mode !== 'open') throw signupClosed()
+        return requestSignup(input, await passwords.hash(input.password))
+      }
       const passwordHash = await passwords.hash(input.password)
+      let first
       try {
-        return await db.transaction(async (tx) => {
-          const [user] = await tx
-            .insert(users)
-            .values({ email: input.email, name: input.name, passwordHash })
-            .returning()
-          const [org] = await tx.insert(orgs).values({ name: input.orgName }).returning()
-          await tx.insert(orgMembers).values({ orgId: org!.id, userId: user!.id, role: 'owner' })
-          const session = await openSession(tx, user!.id, org!.id)
-          await recordAudit(tx, { orgId: org!.id, kind: 'user.signup', actor: `user:${user!.id}`, target: user!.id })
-          return { user: user!, org: org!, role: 'owner' as Role, session }
+        first = await db.transaction(async (tx) => {
+          // Two first sign-ups at once: the second waits here, then sees the first one's org.
+          await tx.execute(sql`select pg_advisory_xact_lock(${FIRST_SIGNUP_LOCK})`)
+          if (await orgExists(tx)) return undefined
+          return createOwner(tx, { ...input, passwordHash }, 'first_user')
         })
       } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('email_taken', 'an account with this email already exists; log in instead')
+        if (isUniqueViolation(err)) throw emailTaken('log in instead')
+        throw err
+      }
+      if (first) return { status: 'created' as const, ...first }
+      if (mode !== 'open') throw signupClosed()
+      return requestSignup(input, passwordHash)
+    },
+
+    /** Follows the emailed sign-up link: creates the account, its org and a session. */
+    async confirmSignup(token: string) {
+      if (mode !== 'open') throw signupClosed()
+      if (!isWellFormedToken('signupConfirm', token)) throw linkRefused('sign-up', 'unknown')
+      const tokenHash = tokens.hash(token)
+      const now = clock.now()
+      try {
+        return await db.transaction(async (tx) => {
+          const [request] = await tx
+            .update(signupRequests)
+            .set({ usedAt: now })
+            .where(and(eq(signupRequests.tokenHash, tokenHash), isNull(signupRequests.usedAt), gt(signupRequests.expiresAt, now)))
+            .returning()
+          if (!request) {
+            const [found] = await tx.select().from(signupRequests).where(eq(signupRequests.tokenHash, tokenHash))
+            throw linkRefused('sign-up', !found ? 'unknown' : found.usedAt ? 'used' : 'expired')
+          }
+          return createOwner(tx, request, 'confirmation')
+        })
+      } catch (err) {
+        if (isUniqueViolation(err)) throw emailTaken('log in instead')
+        throw err
+      }
+    },
+
+    /**
+     * Creates the account of someone invited to an org, through the emailed link (which
+     * proves the address), in any sign-up mode; they join that org and no new one is made.
+     */
+    async signupByInvitation(input: { token: string; email?: string; password: string; name?: string }) {
+      const passwordHash = await passwords.hash(input.password)
+      const now = clock.now()
+      try {
+        return await db.transaction(async (tx) => {
+          const invitation = await claimMemberInvitation(tx, tokens, input.token, now)
+          if (input.email && input.email.toLowerCase() !== invitation.email.toLowerCase()) {
+            throw new AppError(403, 'invitation_for_another_email', 'this invitation was sent to another email address')
+          }
+          const [user] = await tx.insert(users).values({ email: invitation.email, name: input.name, passwordHash }).returning()
+          await recordAudit(tx, { orgId: invitation.orgId, kind: 'user.signup', actor: `user:${user!.id}`, target: user!.id, meta: { via: 'member_invitation' } })
+          const org = await joinByInvitation(tx, invitation, user!.id, `user:${user!.id}`)
+          const session = await openSession(tx, sessionDeps, user!.id, org.id)
+          return { status: 'created' as const, user: user!, org, role: invitation.role, session }
+        })
+      } catch (err) {
+        // The token holder owns the address, so saying it has an account tells them nothing new.
+        if (isUniqueViolation(err)) throw emailTaken('log in, then accept the invitation')
         throw err
       }
     },
 
     async login(input: { email: string; password: string; orgId?: string }) {
-      const [user] = await db.select().from(users).where(eq(sql`lower(${users.email})`, input.email.toLowerCase()))
+      const [user] = await db.select().from(users).where(byEmail(input.email))
       const ok = await passwords.verify(user?.passwordHash ?? null, input.password)
       if (!user || !ok) {
         await recordAudit(db, {
@@ -72,7 +200,7 @@ export function createAccountService({ db, tokens, passwords, clock }: AccountDe
       const membership = input.orgId ? memberships.find((m) => m.org.id === input.orgId) : memberships[0]
       if (!membership) throw new AppError(403, 'not_a_member', 'this account is not a member of that organisation')
       return db.transaction(async (tx) => {
-        const session = await openSession(tx, user.id, membership.org.id)
+        const session = await openSession(tx, sessionDeps, user.id, membership.org.id)
         await recordAudit(tx, { orgId: membership.org.id, kind: 'auth.login', actor: `user:${user.id}` })
         return { user, org: membership.org, role: membership.role, session }
       })
@@ -81,6 +209,83 @@ export function createAccountService({ db, tokens, passwords, clock }: AccountDe
     async logout(actor: Actor) {
       if (!actor.sessionId) return
       await db.delete(sessions).where(eq(sessions.id, actor.sessionId))
+    },
+
+    /** Ends every session of the caller, in every org, this one included. */
+    async logoutAll(actor: Actor) {
+      await db.transaction(async (tx) => {
+        const ended = await endSessions(tx, actor.userId)
+        await recordAudit(tx, { orgId: actor.orgId, kind: 'auth.logout_all', actor: actorRef(actor), target: actor.userId, meta: { sessions_ended: ended } })
+      })
+    },
+
+    /** Changes the caller's password; every other session of theirs ends, this one stays. */
+    async changePassword(actor: Actor, input: { currentPassword: string; newPassword: string }) {
+      requireSession(actor, 'changing the password')
+      const [user] = await db.select().from(users).where(eq(users.id, actor.userId))
+      if (!user) throw notFound('user')
+      if (!(await passwords.verify(user.passwordHash, input.currentPassword))) {
+        await recordAudit(db, { orgId: actor.orgId, kind: 'user.password_change_failed', actor: actorRef(actor), target: user.id })
+        throw new AppError(403, 'wrong_password', 'the current password is not correct')
+      }
+      const passwordHash = await passwords.hash(input.newPassword)
+      await db.transaction(async (tx) => {
+        await tx.update(users).set({ passwordHash }).where(eq(users.id, user.id))
+        await spendResets(tx, user.id)
+        const ended = await endSessions(tx, user.id, actor.sessionId)
+        await recordAudit(tx, { orgId: actor.orgId, kind: 'user.password_changed', actor: actorRef(actor), target: user.id, meta: { sessions_ended: ended } })
+      })
+    },
+
+    /**
+     * Emails a password reset link when the address has an account. The caller is always
+     * told the same thing, so the answer does not say whether it has one.
+     */
+    async requestPasswordReset(email: string) {
+      const [user] = await db.select({ id: users.id }).from(users).where(byEmail(email))
+      await db.transaction(async (tx) => {
+        await recordAudit(tx, {
+          orgId: null,
+          kind: 'auth.password_reset_requested',
+          actor: 'anonymous',
+          target: user?.id,
+          meta: { email: email.toLowerCase(), known: Boolean(user) },
+        })
+        if (!user) return
+        const id = randomUUID()
+        await tx.insert(passwordResets).values({
+          id,
+          userId: user.id,
+          tokenHash: tokens.hash(passwordResetToken(tokens, id)),
+          expiresAt: new Date(clock.now().getTime() + PASSWORD_RESET_TTL_MS),
+        })
+        await enqueue(tx, [{ kind: 'email.password_reset', orgId: null, payload: { passwordResetId: id } }])
+      })
+      return { status: 'sent' as const }
+    },
+
+    /** Follows the emailed reset link: sets the password and ends every session of the account. */
+    async resetPassword(input: { token: string; newPassword: string }) {
+      if (!isWellFormedToken('passwordReset', input.token)) throw linkRefused('password reset', 'unknown')
+      const passwordHash = await passwords.hash(input.newPassword)
+      const tokenHash = tokens.hash(input.token)
+      const now = clock.now()
+      await db.transaction(async (tx) => {
+        const [reset] = await tx
+          .update(passwordResets)
+          .set({ usedAt: now })
+          .where(and(eq(passwordResets.tokenHash, tokenHash), isNull(passwordResets.usedAt), gt(passwordResets.expiresAt, now)))
+          .returning()
+        if (!reset) {
+          const [found] = await tx.select().from(passwordResets).where(eq(passwordResets.tokenHash, tokenHash))
+          throw linkRefused('password reset', !found ? 'unknown' : found.usedAt ? 'used' : 'expired')
+        }
+        await tx.update(users).set({ passwordHash }).where(eq(users.id, reset.userId))
+        await spendResets(tx, reset.userId)
+        const ended = await endSessions(tx, reset.userId)
+        await recordAudit(tx, { orgId: null, kind: 'user.password_reset', actor: `user:${reset.userId}`, target: reset.userId, meta: { sessions_ended: ended } })
+      })
+      return { status: 'password_changed' as const }
     },
 
     /** Resolves a session cookie to an actor; undefined when unknown or expired. */
@@ -164,77 +369,6 @@ export function createAccountService({ db, tokens, passwords, clock }: AccountDe
         .where(eq(users.id, actor.userId))
       if (!row) throw notFound('user')
       return { ...row, role: actor.role }
-    },
-
-    listMembers(actor: Actor) {
-      return db
-        .select({ user: users, role: orgMembers.role, joinedAt: orgMembers.createdAt })
-        .from(orgMembers)
-        .innerJoin(users, eq(users.id, orgMembers.userId))
-        .where(eq(orgMembers.orgId, actor.orgId))
-        .orderBy(asc(orgMembers.createdAt))
-    },
-
-    /**
-     * Adds a member. A new account gets a generated password, returned once for the
-     * inviting admin to pass on; an existing account keeps its own.
-     */
-    async addMember(actor: Actor, input: { email: string; name?: string; role: Role }) {
-      requireRole(actor, ['owner', 'admin'])
-      if (input.role === 'owner' && actor.role !== 'owner') throw forbidden('only an owner can add another owner')
-      const [existing] = await db.select().from(users).where(eq(sql`lower(${users.email})`, input.email.toLowerCase()))
-      const initialPassword = existing ? undefined : randomBytes(12).toString('base64url')
-      const passwordHash = initialPassword ? await passwords.hash(initialPassword) : undefined
-      try {
-        return await db.transaction(async (tx) => {
-          const user =
-            existing ??
-            (await tx.insert(users).values({ email: input.email, name: input.name, passwordHash }).returning())[0]!
-          await tx.insert(orgMembers).values({ orgId: actor.orgId, userId: user.id, role: input.role })
-          await recordAudit(tx, {
-            orgId: actor.orgId,
-            kind: 'member.added',
-            actor: actorRef(actor),
-            target: user.id,
-            meta: { role: input.role },
-          })
-          return { user, role: input.role, initialPassword }
-        })
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('already_a_member', 'this person is already a member')
-        throw err
-      }
-    },
-
-    async changeMemberRole(actor: Actor, userId: string, role: Role) {
-      requireRole(actor, ['owner'])
-      return db.transaction(async (tx) => {
-        // One role change per org at a time: two owners stepping down at once would each
-        // still count the other and leave the org with none. (NO KEY UPDATE does not
-        // block inserts that merely reference the org.)
-        await tx.select({ id: orgs.id }).from(orgs).where(eq(orgs.id, actor.orgId)).for('no key update')
-        const [row] = await tx
-          .update(orgMembers)
-          .set({ role })
-          .where(and(eq(orgMembers.orgId, actor.orgId), eq(orgMembers.userId, userId)))
-          .returning()
-        if (!row) throw notFound('member')
-        const [owners] = await tx
-          .select({ n: sql<number>`count(*)::int` })
-          .from(orgMembers)
-          .where(and(eq(orgMembers.orgId, actor.orgId), eq(orgMembers.role, 'owner')))
-        if (!owners || owners.n === 0) {
-          throw conflict('last_owner', 'an organisation needs at least one owner')
-        }
-        await recordAudit(tx, {
-          orgId: actor.orgId,
-          kind: 'member.role_changed',
-          actor: actorRef(actor),
-          target: userId,
-          meta: { role },
-        })
-        return row
-      })
     },
   }
 }

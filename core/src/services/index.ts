@@ -19,6 +19,7 @@ import { createJobAdminService } from './job-admin.ts'
 import { createInvitationService } from './invitations.ts'
 import { createLifecycle } from './lifecycle.ts'
 import { createMailboxService } from './mailbox.ts'
+import { createMemberService } from './members.ts'
 import { createReminderService } from './reminders.ts'
 import { createReviewService } from './review.ts'
 import { createSeedService } from './seeds.ts'
@@ -74,7 +75,8 @@ export function createServices(deps: CoreDeps) {
     /** What the git gateway enforces; the API process serves git with these. */
     gitLimits,
     access,
-    accounts: createAccountService({ db, tokens, passwords, clock }),
+    accounts: createAccountService({ db, tokens, passwords, clock, signup: deps.signup ?? 'first-user' }),
+    members: createMemberService({ db, tokens, clock }),
     // Without configuration (tests, embedded tools) every source is allowed, as before the policy existed.
     seeds: createSeedService({ db, gitHost, clock, sources: deps.seedSources ?? { localSeeds: 'allowed', allowPrivateHosts: true } }),
     assessments: createAssessmentService({ db, clock, pushMaxBytes: gitLimits.pushMaxBytes }),

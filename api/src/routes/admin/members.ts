@@ -2,10 +2,12 @@ import { ROLES, type Services } from '@takehome/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../plugins/app/auth.ts'
-import { memberSchema, presentUser } from '../../presenters.ts'
-import { admin, emailField, errors, text } from '../common.ts'
+import { memberInvitationSchema, memberSchema, presentMemberInvitation, presentUser } from '../../presenters.ts'
+import { admin, emailField, errors, idParams } from '../common.ts'
 
 const role = z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` })
+const userParams = z.object({ user_id: z.uuid({ error: 'must be a UUID' }) })
+const memberRef = z.object({ user_id: z.string(), role: z.string() })
 
 const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
   const tags = ['members']
@@ -14,7 +16,7 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
     '/api/members',
     { schema: { tags, security: admin, response: { 200: z.object({ members: z.array(memberSchema) }), ...errors } } },
     async (request) => ({
-      members: (await services.accounts.listMembers(actorOf(request))).map((m) => ({
+      members: (await services.members.list(actorOf(request))).map((m) => ({
         user: presentUser(m.user),
         role: m.role,
         joined_at: m.joinedAt.toISOString(),
@@ -28,17 +30,48 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
       schema: {
         tags,
         security: admin,
-        summary: 'Add a member; a new account gets an initial password, shown in this response only',
-        body: z.object({ email: emailField, name: text(200).optional(), role }),
-        response: { 201: memberSchema.omit({ joined_at: true }).extend({ initial_password: z.string().optional() }), ...errors },
+        summary: 'Invite someone by email; they become a member when they accept the emailed link (valid 7 days)',
+        description:
+          'The answer is the same whether or not the address already has an account. Inviting an address again ' +
+          'replaces its pending invitation. Only owners invite owners.',
+        body: z.object({ email: emailField, role }),
+        response: { 201: memberInvitationSchema.omit({ created_at: true }), ...errors },
       },
     },
     async (request, reply) => {
-      const added = await services.accounts.addMember(actorOf(request), request.body)
-      return reply
-        .status(201)
-        .send({ user: presentUser(added.user), role: added.role, initial_password: added.initialPassword })
+      const invitation = await services.members.invite(actorOf(request), request.body)
+      const { created_at: _created, ...answer } = presentMemberInvitation(invitation)
+      return reply.status(201).send(answer)
     },
+  )
+
+  app.get(
+    '/api/members/invitations',
+    {
+      schema: {
+        tags,
+        security: admin,
+        summary: 'Pending member invitations',
+        response: { 200: z.object({ invitations: z.array(memberInvitationSchema) }), ...errors },
+      },
+    },
+    async (request) => ({
+      invitations: (await services.members.listInvitations(actorOf(request))).map(presentMemberInvitation),
+    }),
+  )
+
+  app.delete(
+    '/api/members/invitations/:id',
+    {
+      schema: {
+        tags,
+        security: admin,
+        summary: 'Withdraw a pending member invitation; its link stops working',
+        params: idParams,
+        response: { 200: memberInvitationSchema, ...errors },
+      },
+    },
+    async (request) => presentMemberInvitation(await services.members.revokeInvitation(actorOf(request), request.params.id)),
   )
 
   app.patch(
@@ -48,13 +81,30 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
         tags,
         security: admin,
         summary: "Change a member's role (owners only)",
-        params: z.object({ user_id: z.uuid({ error: 'must be a UUID' }) }),
+        params: userParams,
         body: z.object({ role }),
-        response: { 200: z.object({ user_id: z.string(), role: z.string() }), ...errors },
+        response: { 200: memberRef, ...errors },
       },
     },
     async (request) => {
-      const row = await services.accounts.changeMemberRole(actorOf(request), request.params.user_id, request.body.role)
+      const row = await services.members.changeRole(actorOf(request), request.params.user_id, request.body.role)
+      return { user_id: row.userId, role: row.role }
+    },
+  )
+
+  app.delete(
+    '/api/members/:user_id',
+    {
+      schema: {
+        tags,
+        security: admin,
+        summary: 'Remove a member (owners and admins; only owners remove owners); their sessions and API keys for this organisation stop working',
+        params: userParams,
+        response: { 200: memberRef, ...errors },
+      },
+    },
+    async (request) => {
+      const row = await services.members.remove(actorOf(request), request.params.user_id)
       return { user_id: row.userId, role: row.role }
     },
   )
