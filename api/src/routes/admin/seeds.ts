@@ -5,7 +5,11 @@ import { actorOf } from '../../plugins/app/auth.ts'
 import { presentSeed, seedSchema } from '../../presenters.ts'
 import { admin, errors, idParams, text } from '../common.ts'
 
-const sourceUrl = text(2000).describe('Anything `git clone` accepts: https://…, file://…, or a path on the server')
+const sourceUrl = text(2000).describe(
+  'An http(s) URL of a git repository. A path on the server or file://… only where ALLOW_LOCAL_SEEDS allows it; ' +
+    'ssh://, git:// and loopback or private addresses only with ALLOW_PRIVATE_SEED_HOSTS. ' +
+    'A source that cannot be read answers 422 `seed_source_unreachable` with `details.reason`: not_found, auth_required, not_a_repository, unreachable, too_large or timeout.',
+)
 
 const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
   const tags = ['seeds']
