@@ -17,7 +17,7 @@ const password = verbatim()
   .max(200, { error: 'must be at most 200 characters' })
 
 // Emailed link tokens; their own checks (prefix, checksum) come in the service.
-const token = z.string().min(1).max(100)
+const token = verbatim().min(1).max(100)
 const passwordChanged = z.object({ status: z.literal('password_changed') })
 
 /** Accounts: sign-up, login, invitations and passwords. The public ones are rate limited per client address. */
@@ -50,7 +50,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
             password,
             name: text(200).optional(),
             org_name: text(200).optional(),
-            invitation_token: z.string().max(100).optional(),
+            invitation_token: verbatim().max(100).optional(),
           })
           .superRefine((body, ctx) => {
             if (body.invitation_token !== undefined) return
@@ -120,7 +120,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
         tags: ['auth'],
         summary: 'Change your password; your other sessions end',
         security: admin,
-        body: z.object({ current_password: z.string().min(1).max(200), new_password: password }),
+        body: z.object({ current_password: verbatim().min(1).max(200), new_password: password }),
         response: { 200: passwordChanged, ...errors },
       },
     },
