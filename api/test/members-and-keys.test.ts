@@ -1,4 +1,4 @@
-import { schema } from '@takehome/core'
+import { type Actor, schema } from '@takehome/core'
 import { eq, sql } from 'drizzle-orm'
 import t from 'tap'
 import { type Built, build, emailedToken, expectError, mailbox, member, rowCounts, signup } from './helper.ts'
@@ -472,29 +472,48 @@ t.test('removing a member ends their sessions and API keys in the org; admins ca
   t.same((await members(built, owner.headers)).map((m) => m.role), ['owner'])
 })
 
-t.test('two owners removing each other at once leave one owner', async (t) => {
+t.test('owners removing each other at once: one wins, an owner is left', async (t) => {
   const built = await build(t)
-  const pairs = await Promise.all(
+  // Several orgs at once, so the requests of each really overlap in the database.
+  const orgs = await Promise.all(
     Array.from({ length: 6 }, async () => {
-      const first = await signup(built)
-      const second = await member(built, first, 'owner')
-      return { first, second }
+      const a = await signup(built)
+      return { a, b: await member(built, a, 'owner'), c: await member(built, a, 'owner') }
     }),
   )
   const results = await Promise.all(
-    pairs.map(({ first, second }) =>
+    orgs.map(({ a, b, c }) =>
       Promise.all([
-        built.app.inject({ method: 'DELETE', url: `/api/members/${second.user.id}`, headers: first.headers }),
-        built.app.inject({ method: 'DELETE', url: `/api/members/${first.user.id}`, headers: second.headers }),
+        built.app.inject({ method: 'DELETE', url: `/api/members/${b.user.id}`, headers: a.headers }),
+        built.app.inject({ method: 'DELETE', url: `/api/members/${a.user.id}`, headers: b.headers }),
+        built.app.inject({ method: 'DELETE', url: `/api/members/${c.user.id}`, headers: b.headers }),
       ]),
     ),
   )
-  for (const [i, { first }] of pairs.entries()) {
-    const statuses = results[i]!.map((r) => r.statusCode)
-    t.ok(statuses.includes(200) && statuses.every((s) => [200, 401, 404, 409].includes(s)), `org ${i}: one removal wins (${statuses})`)
-    const owners = await built.db.select().from(schema.orgMembers).where(eq(schema.orgMembers.orgId, first.org.id))
-    t.equal(owners.filter((m) => m.role === 'owner').length, 1, `org ${i}: exactly one owner is left`)
+  for (const [i, { a }] of orgs.entries()) {
+    const [aRemovesB, bRemovesA, bRemovesC] = results[i]!.map((r) => r.statusCode)
+    t.ok([aRemovesB, bRemovesA].filter((s) => s === 200).length === 1, `org ${i}: one of a and b removes the other (${aRemovesB}, ${bRemovesA})`)
+    t.ok([200, 401, 403, 409].includes(bRemovesC!), `org ${i}: b removing c answers ${bRemovesC}`)
+    const members = await built.db.select().from(schema.orgMembers).where(eq(schema.orgMembers.orgId, a.org.id))
+    t.ok(members.filter((m) => m.role === 'owner').length >= 1, `org ${i}: an owner is left`)
   }
+})
+
+t.test('a request that began before its caller was removed or demoted acts with what they are now', async (t) => {
+  const built = await build(t)
+  const a = await signup(built)
+  const b = await member(built, a, 'owner')
+  const c = await member(built, a, 'viewer')
+  // b's request was authenticated as an owner just before a removed b.
+  const stale: Actor = { userId: b.user.id, orgId: a.org.id, role: 'owner', via: 'session' }
+  t.equal((await built.app.inject({ method: 'DELETE', url: `/api/members/${b.user.id}`, headers: a.headers })).statusCode, 200)
+  await t.rejects(built.services.members.remove(stale, c.user.id), { code: 'forbidden' })
+  await t.rejects(built.services.members.changeRole(stale, c.user.id, 'owner'), { code: 'forbidden' })
+  const demoted = await member(built, a, 'owner')
+  await built.services.members.changeRole({ userId: a.user.id, orgId: a.org.id, role: 'owner', via: 'session' }, demoted.user.id, 'viewer')
+  const staleOwner: Actor = { userId: demoted.user.id, orgId: a.org.id, role: 'owner', via: 'session' }
+  await t.rejects(built.services.members.remove(staleOwner, c.user.id), { code: 'forbidden' })
+  t.same((await members(built, a.headers)).map((m) => m.user.id).sort(), [a.user.id, c.user.id, demoted.user.id].sort(), 'nobody else was removed')
 })
 
 t.test('who may add and change members', async (t) => {

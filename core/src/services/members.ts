@@ -78,10 +78,22 @@ export interface MemberDeps {
 
 /** Who belongs to an org: invitations by email, acceptance, role changes and removal. */
 export function createMemberService({ db, tokens, clock }: MemberDeps) {
-  /** One membership change per org at a time, so two of them can never each leave the other as the last owner. */
-  async function lockOrg(tx: Executor, orgId: string) {
+  /**
+   * One membership change per org at a time, so two of them can never each leave the other
+   * as the last owner. Returns the caller as they are now: one removed or demoted by the
+   * change just before must not act with the role their request started with.
+   */
+  async function lockOrg(tx: Executor, actor: Actor, allowed: readonly Role[]): Promise<Actor> {
     // NO KEY UPDATE does not block inserts that merely reference the org.
-    await tx.select({ id: orgs.id }).from(orgs).where(eq(orgs.id, orgId)).for('no key update')
+    await tx.select({ id: orgs.id }).from(orgs).where(eq(orgs.id, actor.orgId)).for('no key update')
+    const [current] = await tx
+      .select({ role: orgMembers.role })
+      .from(orgMembers)
+      .where(and(eq(orgMembers.orgId, actor.orgId), eq(orgMembers.userId, actor.userId)))
+    if (!current) throw forbidden('you are no longer a member of this organisation')
+    const now = { ...actor, role: current.role }
+    requireRole(now, allowed)
+    return now
   }
 
   async function requireAnOwner(tx: Executor, orgId: string) {
@@ -224,7 +236,7 @@ export function createMemberService({ db, tokens, clock }: MemberDeps) {
     async changeRole(actor: Actor, userId: string, role: Role) {
       requireRole(actor, ['owner'])
       return db.transaction(async (tx) => {
-        await lockOrg(tx, actor.orgId)
+        await lockOrg(tx, actor, ['owner'])
         const [row] = await tx
           .update(orgMembers)
           .set({ role })
@@ -250,13 +262,13 @@ export function createMemberService({ db, tokens, clock }: MemberDeps) {
     async remove(actor: Actor, userId: string) {
       requireRole(actor, MANAGE)
       return db.transaction(async (tx) => {
-        await lockOrg(tx, actor.orgId)
+        const caller = await lockOrg(tx, actor, MANAGE)
         const [row] = await tx
           .select()
           .from(orgMembers)
           .where(and(eq(orgMembers.orgId, actor.orgId), eq(orgMembers.userId, userId)))
         if (!row) throw notFound('member')
-        if (row.role === 'owner' && actor.role !== 'owner') throw forbidden('only an owner can remove an owner')
+        if (row.role === 'owner' && caller.role !== 'owner') throw forbidden('only an owner can remove an owner')
         await tx.delete(orgMembers).where(and(eq(orgMembers.orgId, actor.orgId), eq(orgMembers.userId, userId)))
         await requireAnOwner(tx, actor.orgId)
         const ended = await tx
