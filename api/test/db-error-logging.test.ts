@@ -1,8 +1,6 @@
-import { Writable } from 'node:stream'
-import { createLogger } from '@takehome/core'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
-import { build, expectError, signup } from './helper.ts'
+import { build, capturingLogger, expectError, signup } from './helper.ts'
 
 // Looks like what must never be logged: an argon2id hash.
 const SECRET = '$argon2id$v=19$m=65536,t=3,p=4$c2VjcmV0LXNhbHQ$SECRETHASHdoNotLogMe0123456789'
@@ -39,16 +37,7 @@ t.test('a database error is logged with its code and names, never its parameters
 
 t.test('the logger reduces a database error logged anywhere (a job, a plugin) to its code and names', async (t) => {
   const built = await build(t)
-  const lines: string[] = []
-  const logger = createLogger(
-    'info',
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk))
-        done()
-      },
-    }),
-  )
+  const { logger, lines } = capturingLogger('info')
   const err = await built.db.execute(sql`select ${SECRET}::int as n`).then(
     () => undefined,
     (e: unknown) => e,

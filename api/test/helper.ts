@@ -20,18 +20,24 @@ const unlimited = { max: 100_000, timeWindow: 60_000 }
 // Rate limits have their own tests; elsewhere they would only make tests order-dependent.
 const UNLIMITED = { auth: unlimited, start: unlimited, credential: unlimited, git: unlimited }
 
-/** The real app on a fresh database; closed when the test ends. Log lines are kept for inspection. */
-export async function build(t: Test, options: BuildOptions = {}) {
-  const logLines: string[] = []
+/** A logger whose lines are kept for the test to read. */
+export function capturingLogger(level: 'debug' | 'info' = 'debug') {
+  const lines: string[] = []
   const logger = createLogger(
-    'debug',
+    level,
     new Writable({
       write(chunk, _encoding, done) {
-        logLines.push(String(chunk))
+        lines.push(String(chunk))
         done()
       },
     }),
   )
+  return { logger, lines }
+}
+
+/** The real app on a fresh database; closed when the test ends. Log lines are kept for inspection. */
+export async function build(t: Test, options: BuildOptions = {}) {
+  const { logger, lines: logLines } = capturingLogger()
   const publicUrl = options.publicUrl ?? 'http://takehome.test'
   // Tests make many orgs: later ones sign up by emailed confirmation (see `signup`).
   const ts = await createTestServices({ appBaseUrl: publicUrl, signup: 'open', ...options, logger })

@@ -12,7 +12,7 @@ import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import type { MailMessage } from '../../api/test/helper.ts'
-import { freePort, launch, ready, requireWebBuild, root, type Running } from './helpers.ts'
+import { freePort, jobCounts, launch, productClient, ready, requireWebBuild, root, type Running } from './helpers.ts'
 
 requireWebBuild()
 
@@ -92,18 +92,7 @@ async function hosted(t: Test, extraEnv: Record<string, string> = {}) {
     rmSync(source.dir, { recursive: true, force: true })
   })
 
-  const request = async (method: string, url: string, options: { cookie?: string; body?: unknown } = {}) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        origin: base,
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(options.cookie ? { cookie: options.cookie } : {}),
-      },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    })
-    return { status: res.status, headers: res.headers, body: await res.json() }
-  }
+  const request = productClient(base)
   const created = async (url: string, cookie: string, body: unknown) => {
     const res = await request('POST', url, { cookie, body })
     if (res.status !== 201) throw new Error(`POST ${url} answered ${res.status}: ${JSON.stringify(res.body)}`)
@@ -149,11 +138,7 @@ async function hosted(t: Test, extraEnv: Record<string, string> = {}) {
       if (res.status !== 200) throw new Error(`GET /api/mail answered ${res.status}`)
       return res.body.messages
     },
-    /** Outbox jobs by state, as /metrics reports them to a loopback caller. */
-    async jobs(): Promise<Record<string, number>> {
-      const text = await (await fetch(`${base}/metrics`)).text()
-      return Object.fromEntries([...text.matchAll(/^takehome_jobs\{state="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]))
-    },
+    jobs: () => jobCounts(base),
   }
 }
 

@@ -59,3 +59,25 @@ export async function ready(run: Running, started: number): Promise<number> {
     })
   })
 }
+
+/** JSON requests to a running product, as a browser on its own origin sends them (cookie writes need the Origin). */
+export function productClient(base: string) {
+  return async (method: string, url: string, options: { cookie?: string; body?: unknown } = {}) => {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: {
+        origin: base,
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(options.cookie ? { cookie: options.cookie } : {}),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    })
+    return { status: res.status, headers: res.headers, body: await res.json() }
+  }
+}
+
+/** Outbox jobs by state, as `/metrics` reports them to a loopback caller. */
+export async function jobCounts(base: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${base}/metrics`)).text()
+  return Object.fromEntries([...text.matchAll(/^takehome_jobs\{state="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]))
+}

@@ -8,7 +8,7 @@ import { openPglite, schema } from '@takehome/core'
 import { candidateMachine, createSourceRepo, startResendDouble } from '@takehome/core/testing'
 import t, { type Test } from 'tap'
 import type { MailMessage } from '../../api/test/helper.ts'
-import { freePort, launch, ready, requireWebBuild, type Running } from './helpers.ts'
+import { freePort, jobCounts, launch, productClient, ready, requireWebBuild, type Running } from './helpers.ts'
 
 requireWebBuild()
 
@@ -47,18 +47,7 @@ async function installation(t: Test, env: Record<string, string> = {}) {
     return run
   }
 
-  const request = async (method: string, url: string, options: { cookie?: string; body?: unknown } = {}) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        origin: base,
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(options.cookie ? { cookie: options.cookie } : {}),
-      },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    })
-    return { status: res.status, headers: res.headers, body: await res.json() }
-  }
+  const request = productClient(base)
 
   return {
     dataDir,
@@ -89,11 +78,7 @@ async function installation(t: Test, env: Record<string, string> = {}) {
       return res.body.messages
     },
 
-    /** Outbox jobs by state, as /metrics reports them. */
-    async jobs(): Promise<Record<string, number>> {
-      const text = await (await fetch(`${base}/metrics`)).text()
-      return Object.fromEntries([...text.matchAll(/^takehome_jobs\{state="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]))
-    },
+    jobs: () => jobCounts(base),
 
     /** A seed from a fresh local repository (one commit on main) and an assessment on it. */
     async assessment(cookie: string, durations: { time_to_start: string; time_to_complete: string }) {
