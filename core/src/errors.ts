@@ -29,11 +29,15 @@ export const conflict = (code: string, message: string, details?: unknown) => ne
 export const unprocessable = (code: string, message: string, details?: unknown) =>
   new AppError(422, code, message, { details })
 
-/** postgres.js and PGlite both report SQLSTATE in `code`; drizzle wraps it in `cause`. */
+/**
+ * postgres.js and PGlite both report SQLSTATE in `code` beside a `severity`; drizzle wraps
+ * it in `cause`. Node's own errors have five-letter codes too (EPIPE, EPERM, EXDEV) but no
+ * severity, and no SQLSTATE class starts with E: those keep their message.
+ */
 export function sqlState(err: unknown): string | undefined {
   for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
+    const { code, severity } = e as { code?: unknown; severity?: unknown }
+    if (typeof code === 'string' && typeof severity === 'string' && /^[0-9A-DF-Z][0-9A-Z]{4}$/.test(code)) return code
   }
   return undefined
 }
