@@ -67,6 +67,17 @@ t.test('local paths are refused unless ALLOW_LOCAL_SEEDS allows them', async (t)
   t.same(await rowCounts(built), before, 'nothing was written')
 })
 
+t.test('services built without a seed policy are strict; the test services allow every source', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const src = source(t)
+  const unconfigured = await built.replica((deps) => ({ ...deps, seedSources: undefined }))
+  const actor = { userId: owner.user.id, orgId: owner.org.id, role: 'owner', via: 'session' } as const
+  await t.rejects(unconfigured.seeds.create(actor, { sourceUrl: src.dir }), { code: 'seed_source_not_allowed' }, 'a local path is refused')
+  await t.rejects(unconfigured.seeds.create(actor, { sourceUrl: 'http://127.0.0.1:9/repo.git' }), { code: 'seed_source_not_allowed' }, 'so is loopback')
+  t.equal((await post(built, owner.headers, src.dir)).statusCode, 201, 'the test services pass a permissive policy')
+})
+
 t.test("first-org: the instance's first org may use local paths, later orgs may not", async (t) => {
   const built = await build(t, { seedSources: { localSeeds: 'first-org', allowPrivateHosts: false } })
   const first = await signup(built)

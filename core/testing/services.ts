@@ -53,7 +53,8 @@ export async function createTestServices(options: TestServicesOptions = {}) {
     logger,
     jobs: options.jobs,
     signup: options.signup,
-    seedSources: options.seedSources,
+    // Tests seed from local repositories; tests of the policy pass their own.
+    seedSources: options.seedSources ?? { localSeeds: 'allowed', allowPrivateHosts: true },
     gitLimits: { ...DEFAULT_GIT_LIMITS, ...options.gitLimits },
   }
   const services = createServices(deps)

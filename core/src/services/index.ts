@@ -77,8 +77,8 @@ export function createServices(deps: CoreDeps) {
     access,
     accounts: createAccountService({ db, tokens, passwords, clock, signup: deps.signup ?? 'first-user' }),
     members: createMemberService({ db, tokens, clock }),
-    // Without configuration (tests, embedded tools) every source is allowed, as before the policy existed.
-    seeds: createSeedService({ db, gitHost, clock, sources: deps.seedSources ?? { localSeeds: 'allowed', allowPrivateHosts: true } }),
+    // A caller that says nothing gets the strict policy: reading local paths or internal hosts is opted into.
+    seeds: createSeedService({ db, gitHost, clock, sources: deps.seedSources ?? { localSeeds: 'refused', allowPrivateHosts: false } }),
     assessments: createAssessmentService({ db, clock, pushMaxBytes: gitLimits.pushMaxBytes }),
     invitations: createInvitationService({ db, tokens, clock, lifecycle, templates, appBaseUrl }),
     candidate: createCandidateService({ db, gitHost, tokens, clock, lifecycle, publicUrl }),
