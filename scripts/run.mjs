@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { notRunReport, tapCounts } from './tap-report.mjs'
+import { notRunReport, tapCounts, underCI } from './tap-report.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const env = {
@@ -123,7 +123,7 @@ async function test() {
     // scripts/test starts the real product, which is always the embedded default: those
     // files do not depend on the database the suite points at, so they run once.
     results.push(tap(`PostgreSQL (${new URL(pgUrl).host})`, { TEST_DATABASE_URL: pgUrl }, ['--exclude', 'scripts/test/**']))
-  } else if (process.env.CI) {
+  } else if (underCI()) {
     console.error(`\n✗ PostgreSQL is not reachable at ${new URL(pgUrl).host}; CI must run the suite on it`)
     process.exit(1)
   } else {
@@ -131,7 +131,7 @@ async function test() {
     skippedPasses.push({ label: 'the PostgreSQL pass', reason: `nothing listens at ${new URL(pgUrl).host}; set TEST_DATABASE_URL` })
   }
   // Last before the counts, so that what did not run is the first thing a reader sees.
-  const skips = notRunReport(results, skippedPasses, { ci: Boolean(process.env.CI) })
+  const skips = notRunReport(results, skippedPasses, { ci: underCI() })
   const passed = results.reduce((n, r) => n + r.passed, 0)
   const failed = results.reduce((n, r) => n + r.failed, 0) + skips.failures
   console.log(`\nSuite time: ${((Date.now() - started) / 1000).toFixed(1)} s`)

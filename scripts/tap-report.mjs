@@ -53,6 +53,11 @@ export function notRun(out) {
   return found
 }
 
+/** Whether `CI` says this is a CI run: `1` or `true` (any case); `0`, `false` or unset say it is not. */
+export function underCI(env = process.env) {
+  return /^(1|true)$/i.test(env.CI ?? '')
+}
+
 /**
  * The end-of-run report on tests that did not run, across tap runs (`{ label, out }`) and
  * whole passes left out (`{ label, reason }`). Under CI every one of them is a failure; so is,

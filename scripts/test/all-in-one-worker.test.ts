@@ -12,6 +12,7 @@ import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import type { MailMessage } from '../../api/test/helper.ts'
+import { underCI } from '../tap-report.mjs'
 import { freePort, jobCounts, launch, productClient, ready, requireWebBuild, root, type Running } from './helpers.ts'
 
 requireWebBuild()
@@ -146,7 +147,7 @@ const down = await unreachable()
 
 t.test(
   'with REDIS_URL, one process runs the worker too',
-  { skip: down && !process.env.CI ? `${down}; under CI this fails instead` : false },
+  { skip: down && !underCI() ? `${down}; under CI this fails instead` : false },
   async (t) => {
     if (down) {
       t.fail(`${down} (CI is set, so these tests cannot be skipped)`)

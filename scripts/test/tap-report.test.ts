@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import t from 'tap'
-import { notRun, notRunReport, tapCounts } from '../tap-report.mjs'
+import { notRun, notRunReport, tapCounts, underCI } from '../tap-report.mjs'
 import { root } from './helpers.ts'
 
 /** The TAP stream of a real tap run over the fixtures, as scripts/run.mjs captures it. */
@@ -56,4 +56,9 @@ t.test('the report: listed locally, failures under CI, and a skip it cannot name
   t.match(unnamed.text, 'tap counted 4 skipped or todo, of which only 3 are named above')
 
   t.same(notRunReport([{ label: 'PGlite', out: '# { total: 2, pass: 2 }\n' }], [], { ci: true }), { text: 'Skipped: none', failures: 0 }, 'nothing skipped: nothing fails')
+})
+
+t.test('CI is on for 1 and true only: CI=0 and CI=false are not CI', async (t) => {
+  for (const value of ['1', 'true', 'TRUE', 'True']) t.equal(underCI({ CI: value }), true, `CI=${value}`)
+  for (const value of [undefined, '', '0', 'false', 'FALSE', 'no', ' 1']) t.equal(underCI({ CI: value }), false, `CI=${value}`)
 })
