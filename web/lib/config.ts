@@ -8,6 +8,16 @@ export function apiBaseUrl(): string {
 }
 
 /**
+ * The API's public origin (its `PUBLIC_URL`, with the API's own default), which it trusts
+ * as the Origin of cookie-authenticated writes. Calls carrying a browser's session cookie
+ * send it: the page's own Server Action check has already verified the browser's origin.
+ */
+export function apiOrigin(): string {
+  const configured = process.env.PUBLIC_URL?.trim()
+  return new URL(configured || `http://localhost:${process.env.PORT ?? 3000}`).origin
+}
+
+/**
  * The secret this web process shares with the API, when it runs apart from it (hosted
  * mode). Mounted inside the API server it is not needed: the server signs for it.
  */

@@ -1,0 +1,62 @@
+import type { ReactNode } from 'react'
+import type { AccountSession } from './account-api'
+import type { LinkProblem } from './action-state'
+
+/** A page's whole answer when there is nothing left to do on it, in the start page's card. */
+export function Problem({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <article className="card" aria-labelledby="problem-title">
+      <h1 id="problem-title">{title}</h1>
+      {children}
+    </article>
+  )
+}
+
+const LINK_TITLES: Record<LinkProblem, string> = {
+  link_invalid: 'This link does not work',
+  link_used: 'This link has already been used',
+  link_expired: 'This link has expired',
+  link_revoked: 'This invitation was withdrawn',
+}
+
+/**
+ * An emailed link that no longer works, with what to do about it. `retry` says how to get
+ * a new one: each kind of link has its own way.
+ */
+export function LinkRefused({ problem, retry }: { problem: LinkProblem; retry: ReactNode }) {
+  return (
+    <div className="notice notice-warning" role="alert">
+      <p>
+        <strong>{LINK_TITLES[problem]}.</strong>{' '}
+        {problem === 'link_invalid' && 'It may be incomplete or mistyped: open it again from your email, using the whole link. '}
+        {problem === 'link_used' && 'Each link works once. '}
+        {retry}
+      </p>
+    </div>
+  )
+}
+
+/** Whose session the browser now holds. */
+export function SignedInAs({ session }: { session: AccountSession | null }) {
+  if (!session) return <p>You are logged in in this browser.</p>
+  return (
+    <p>
+      You are logged in as <strong>{session.email}</strong> in <strong>{session.org}</strong>, with the role{' '}
+      <strong>{session.role}</strong>.
+    </p>
+  )
+}
+
+/** Where a logged-in admin goes from here while the admin console does not exist yet. */
+export function NextSteps() {
+  return (
+    <section aria-labelledby="next-title">
+      <h2 id="next-title">What next</h2>
+      <p>
+        The admin screens are not built yet. Until they are, you manage assessments and candidates through the HTTP API,
+        documented at <a href="/docs">/docs</a>. To call it from your own scripts, create an API key with{' '}
+        <code>POST /api/api-keys</code> while logged in.
+      </p>
+    </section>
+  )
+}

@@ -1,0 +1,33 @@
+'use client'
+
+import { useActionState } from 'react'
+import { requestPasswordReset } from './actions'
+import { IDLE } from './action-state'
+import { Field, FormAlert, SubmitButton } from './fields'
+
+/** Asks for a reset link; the answer is the same whether or not the address has an account. */
+export function RequestResetForm() {
+  const [state, action, pending] = useActionState(requestPasswordReset, IDLE)
+  if (state.done) {
+    return (
+      <div className="notice notice-success" role="status">
+        <p>
+          <strong>Check your email.</strong> If an account exists for {state.values.email}, we have sent it a link to
+          choose a new password. The link works once, within an hour.
+        </p>
+      </div>
+    )
+  }
+  return (
+    <>
+      <p>Enter the email address of your account, and we will email you a link to choose a new password.</p>
+      <FormAlert state={state} />
+      <form action={action} className="account-form">
+        <Field id="reset-email" name="email" label="Email" type="email" autoComplete="email" state={state} maxLength={320} />
+        <SubmitButton pending={pending} pendingText="Sending…">
+          Email me a link
+        </SubmitButton>
+      </form>
+    </>
+  )
+}
