@@ -5,11 +5,14 @@ import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { gitGateway } from '@takehome/broker'
 import { candidateMachine, createSourceRepo, git } from '@takehome/core/testing'
+import Fastify from 'fastify'
 import t, { type Test } from 'tap'
-import { type Built, createAssessment, expectError, invite, serve, signup } from './helper.ts'
+import { type Built, capturingLogger, createAssessment, expectError, invite, serve, signup } from './helper.ts'
 
 type Served = Built & { base: string; requests: string[] }
 
@@ -70,6 +73,26 @@ function backends(): number {
   }
 }
 
+/** How many `git http-backend` processes the gateway logged starting (one debug line each). */
+const spawns = (logLines: string[]) => logLines.filter((line) => line.includes('"msg":"git http-backend started"')).length
+
+/**
+ * A second gateway on the same services whose deadline timer is off, so that only the
+ * pre-receive hook stands between a late pack and main.
+ */
+async function hookOnlyGateway(t: Test, built: Served) {
+  const app = Fastify({ loggerInstance: capturingLogger().logger })
+  await app.register(gitGateway, {
+    services: built.services,
+    projectRoot: built.gitHost.candidatesRoot,
+    rateLimit: { max: 1000, timeWindow: 60_000 },
+    stopAtDeadline: false,
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+}
+
 /** Polls `done` every 25 ms, at most `tries` times; the bound keeps a broken test from hanging. */
 async function until(what: string, done: () => boolean, tries = 400) {
   for (let i = 0; i < tries; i++) {
@@ -102,9 +125,9 @@ function pushBody(work: string, size: number) {
  * A push whose first half is sent now and whose second half waits for `sendRest`, like a
  * slow link. Resolves `response` with the status and everything the server sent.
  */
-function slowPush(built: Served, candidate: Started, body: Buffer) {
+function slowPush(base: string, candidate: Started, body: Buffer) {
   const half = Math.floor(body.length / 2)
-  const req = http.request(`${built.base}/r/${candidate.slug}.git/git-receive-pack`, {
+  const req = http.request(`${base}/r/${candidate.slug}.git/git-receive-pack`, {
     method: 'POST',
     agent: false,
     headers: { ...candidate.basic, 'content-type': 'application/x-git-receive-pack-request' },
@@ -120,10 +143,13 @@ function slowPush(built: Served, candidate: Started, body: Buffer) {
     })
   })
   req.write(body.subarray(0, half))
-  const headers = new Promise<void>((resolve) => req.once('response', () => resolve()))
+  const head = new Promise<number>((resolve) => req.once('response', (res) => resolve(res.statusCode!)))
   return {
-    /** The backend answers with its headers at once: the request passed every check. */
-    accepted: headers,
+    /**
+     * The status of the first answer: 200 when the backend started and sent its head (it
+     * does so at once), which only an admitted push gets; a refusal is a 4xx or 5xx.
+     */
+    head,
     response,
     sendRest() {
       if (!req.destroyed) req.end(body.subarray(half))
@@ -200,12 +226,13 @@ t.test('a push that starts before the deadline and is still sending at it ends t
   const ada = candidates[0]!
   const { work } = await cloned(t, ada)
   const inTime = headOf(built, ada)
-  // One second of real time left when the push opens.
-  built.clock.set(new Date(ada.completeDeadline.getTime() - 1000))
+  // Two seconds of real time left when the push opens.
+  built.clock.set(new Date(ada.completeDeadline.getTime() - 2000))
   const { newSha, body } = pushBody(work, 256 * 1024)
-  const push = slowPush(built, ada, body)
-  await push.accepted
-  t.pass('the push was let in before the deadline')
+  const spawnsBefore = spawns(built.logLines)
+  const push = slowPush(built.base, ada, body)
+  t.equal(await push.head, 200, 'the push was let in before the deadline: its backend answered')
+  t.equal(spawns(built.logLines), spawnsBefore + 1, 'one backend started for it')
   // The rest of the pack is held back until the gateway ends the request at the deadline.
   const answer = await push.response
   push.sendRest()
@@ -221,6 +248,59 @@ t.test('a push that starts before the deadline and is still sending at it ends t
   t.match(after, { status: 'expired', repo: { final_sha: inTime } }, 'the final SHA is the in-time commit')
 })
 
+t.test('a push let in before the deadline whose refs would move after it is refused by the hook, through the gateway', async (t) => {
+  const built = await serve(t)
+  const base = await hookOnlyGateway(t, built)
+  const { candidates } = await startedCandidates(built, 1)
+  const ada = candidates[0]!
+  const { work } = await cloned(t, ada)
+  const inTime = headOf(built, ada)
+  built.clock.set(new Date(ada.completeDeadline.getTime() - 2000))
+  const { newSha, body } = pushBody(work, 64 * 1024)
+  const push = slowPush(base, ada, body)
+  t.equal(await push.head, 200, 'the push was let in before the deadline')
+  // The gateway gave the hook the deadline in whole seconds of the system clock, rounded
+  // down, from no later than now: once that second has come, the deadline has passed.
+  const deadlineSecond = Math.floor((Date.now() + 2000) / 1000)
+  await until('the deadline has passed on the system clock', () => Date.now() / 1000 >= deadlineSecond)
+  push.sendRest()
+  const answer = await push.response
+  t.equal(answer.status, 200, 'nothing ended the request: the hook answered')
+  t.match(answer.body, /push refused: the deadline has passed; the repository is closed/, 'the hook says why')
+  t.match(answer.body, /ng refs\/heads\/main pre-receive hook declined/)
+  t.equal(headOf(built, ada), inTime, 'main is still the last in-time commit')
+  t.throws(() => git(repoDir(built, ada), 'cat-file', '-e', newSha), 'the late commit is not in the repository')
+})
+
+t.test('a request that trickles a byte now and then is ended at GIT_MAX_REQUEST_MS, with its backend', async (t) => {
+  const built = await serve(t, { gitLimits: { idleTimeoutMs: 60_000, maxRequestMs: 1_000 } })
+  const { candidates } = await startedCandidates(built, 1)
+  const ada = candidates[0]!
+  const req = http.request(`${built.base}/r/${ada.slug}.git/git-upload-pack`, {
+    method: 'POST',
+    agent: false,
+    headers: { ...ada.basic, 'content-type': 'application/x-git-upload-pack-request' },
+  })
+  req.write('0032want ')
+  // One byte every 100 ms: always well inside the idle timeout, and the line never ends.
+  const trickle = setInterval(() => req.write('0'), 100)
+  t.teardown(() => clearInterval(trickle))
+  const ended = await new Promise<string>((resolve) => {
+    req.on('error', () => resolve('connection ended'))
+    req.on('response', (res) => {
+      res.resume()
+      res.on('end', () => resolve(`answered ${res.statusCode}`))
+      res.on('aborted', () => resolve('connection ended'))
+      res.on('error', () => resolve('connection ended'))
+    })
+  })
+  clearInterval(trickle)
+  t.ok(ended, `the request was ended (${ended})`)
+  t.match(built.logLines.join('\n'), /"reason":"too_long".*"msg":"git request stopped by the gateway"/, 'by the duration cap, not the idle timeout')
+  await until('no backend left', () => backends() === 0)
+  t.equal(spawns(built.logLines), 1)
+})
+
 t.test('a push in flight when the candidate submits is stopped; the final SHA is what main was at submit', async (t) => {
   const built = await serve(t)
   const { candidates } = await startedCandidates(built, 1)
@@ -228,8 +308,8 @@ t.test('a push in flight when the candidate submits is stopped; the final SHA is
   const { work } = await cloned(t, ada)
   const before = headOf(built, ada)
   const { body } = pushBody(work, 256 * 1024)
-  const push = slowPush(built, ada, body)
-  await push.accepted
+  const push = slowPush(built.base, ada, body)
+  t.equal(await push.head, 200, 'the push was let in')
   const submit = await built.app.inject({ method: 'POST', url: `/api/submit/${ada.token}` })
   t.equal(submit.statusCode, 200)
   t.equal(submit.json().final_sha, before)
@@ -247,8 +327,8 @@ t.test('a push in flight when the repository is archived elsewhere is refused by
   const { work } = await cloned(t, ada)
   const before = headOf(built, ada)
   const { body } = pushBody(work, 64 * 1024)
-  const push = slowPush(built, ada, body)
-  await push.accepted
+  const push = slowPush(built.base, ada, body)
+  t.equal(await push.head, 200, 'the push was let in')
   // What another replica's finalize job does; this process's gateway hears nothing of it.
   await built.gitHost.archive(`candidates/${ada.slug}`)
   push.sendRest()
@@ -345,8 +425,12 @@ t.test('over the overall cap, git requests are refused fast with a message git s
 
 t.test('revoked, submitted and expired tokens sent straight as Basic auth are refused on every git endpoint', async (t) => {
   const built = await serve(t)
-  const { owner, candidates } = await startedCandidates(built, 3)
-  const [revoked, submitted, expired] = candidates as [Started, Started, Started]
+  const { owner, candidates } = await startedCandidates(built, 4)
+  const [revoked, submitted, expired, live] = candidates as [Started, Started, Started, Started]
+  // The count sees the backends a live token starts (a clone: at least two requests).
+  await cloned(t, live)
+  const spawned = spawns(built.logLines)
+  t.ok(spawned >= 2, `a live clone started ${spawned} backends`)
   t.equal((await built.app.inject({ method: 'POST', url: `/api/invitations/${revoked.invitationId}/revoke`, headers: owner.headers })).statusCode, 200)
   t.equal((await built.app.inject({ method: 'POST', url: `/api/submit/${submitted.token}` })).statusCode, 200)
   built.clock.set(new Date(expired.completeDeadline.getTime() + 1000))
@@ -381,5 +465,5 @@ t.test('revoked, submitted and expired tokens sent straight as Basic auth are re
     t.match(lsRemote.stderr, `remote error: ${message}`, `${name}: git shows why`)
     t.equal(headOf(built, candidate), before, `${name}: nothing changed`)
   }
-  t.equal(backends(), 0, 'no backend was started for a refused token')
+  t.equal(spawns(built.logLines), spawned, 'no backend was started for a refused token')
 })

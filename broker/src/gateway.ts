@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process'
-import { lstat, readdir } from 'node:fs/promises'
+import { execFile, spawn } from 'node:child_process'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +15,11 @@ export interface GatewayOptions {
   rateLimit: { max: number; timeWindow: number }
   /** Overrides of `services.gitLimits`, the server's configuration (tests pass small ones). */
   limits?: Partial<GitLimits>
+  /**
+   * Whether a push still under way at its deadline is ended there (the default). Off, the
+   * pre-receive hook alone keeps a late push out: tests turn it off to prove that it does.
+   */
+  stopAtDeadline?: boolean
 }
 
 /** Holds `pre-receive`, named in core.hooksPath for every push. */
@@ -42,7 +46,7 @@ const pktLine = (payload: string) => `${(Buffer.byteLength(payload) + 4).toStrin
  * is authorised on its own (Basic auth, the password being the access token), at request
  * time; bodies stream both ways and never sit whole in memory.
  */
-export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { services, projectRoot, rateLimit, ...options }) => {
+export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { services, projectRoot, rateLimit, stopAtDeadline = true, ...options }) => {
   const limits = { ...services.gitLimits, ...options.limits }
   const limiter = createRequestLimiter({ max: limits.maxRequests, maxPerKey: limits.maxRequestsPerToken })
   // Pushes under way, by invitation: ending an invitation (Submit, expiry, revoke) stops them.
@@ -107,7 +111,14 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
     const push = service === 'git-receive-pack'
     let pushEnv: Record<string, string> = {}
     if (push) {
-      const used = await diskUsage(path.join(projectRoot, `${slug}.git`))
+      const used = await diskUsage(path.join(projectRoot, `${slug}.git`)).catch((err: unknown) => {
+        request.log.warn({ err, slug }, 'git push refused: the repository could not be measured')
+        return undefined
+      })
+      if (used === undefined) {
+        slot.release()
+        return refuse(reply, endpoint, service, 503, 'the size of the repository could not be measured; try again in a minute')
+      }
       if (used >= limits.repoQuotaBytes) {
         slot.release()
         request.log.info({ slug, used, quota: limits.repoQuotaBytes }, 'git push refused: repository over quota')
@@ -141,12 +152,13 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
       ...pushEnv,
     }, {
       idleTimeoutMs: limits.idleTimeoutMs,
+      maxRequestMs: limits.maxRequestMs,
       onDone: slot.release,
     })
     if (push) {
       // A push that is still sending at the deadline ends there; the hook refuses one that
       // gets to updating refs later by any other path.
-      const atDeadline = access.remainingMs <= MAX_TIMER_MS ? setTimeout(() => running.stop('deadline'), access.remainingMs) : undefined
+      const atDeadline = stopAtDeadline && access.remainingMs <= MAX_TIMER_MS ? setTimeout(() => running.stop('deadline'), access.remainingMs) : undefined
       const stopEnded = () => running.stop('ended')
       const ongoing = pushes.get(grant.invitationId) ?? new Set()
       pushes.set(grant.invitationId, ongoing.add(stopEnded))
@@ -180,21 +192,38 @@ function gitConfigEnv(config: Record<string, string>): Record<string, string> {
   return env
 }
 
-/** Disk a directory tree takes, counted as du counts it (allocated blocks). */
-async function diskUsage(dir: string): Promise<number> {
-  const entries = await readdir(dir, { recursive: true }).catch(() => [])
-  const sizes = await Promise.all(
-    [dir, ...entries.map((entry) => path.join(dir, entry))].map((p) => lstat(p).then((st) => st.blocks * 512, () => 0)),
-  )
-  return sizes.reduce((sum, size) => sum + size, 0)
+/** What one measurement of a repository may cost: `du` walks it in a child, not in this process. */
+const DU_TIMEOUT_MS = 10_000
+const DU_MAX_OUTPUT_BYTES = 4096
+
+/**
+ * Disk a repository takes, in bytes of allocated blocks, by one `du -sk` (as the hook
+ * measures it). A file that vanishes during the walk (another push's quarantine being
+ * removed) makes du exit 1 after printing its total: the total still counts. Rejects when
+ * du printed no total or ran past its caps.
+ */
+function diskUsage(dir: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'du',
+      ['-sk', '--', dir],
+      { encoding: 'utf8', timeout: DU_TIMEOUT_MS, maxBuffer: DU_MAX_OUTPUT_BYTES, killSignal: 'SIGKILL', env: { PATH: process.env.PATH, LC_ALL: 'C' } },
+      (err, stdout) => {
+        const kib = /^(\d+)\t/.exec(stdout)?.[1]
+        if (kib === undefined || (err && err.killed)) reject(err ?? new Error(`du printed no total: ${JSON.stringify(stdout.slice(0, 200))}`))
+        else resolve(Number(kib) * 1024)
+      },
+    )
+  })
 }
 
 /** Sizes as the hook writes them. */
 const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.floor(bytes / (1024 * 1024))} MiB` : `${Math.floor(bytes / 1024)} KiB`)
 
-type StopReason = 'idle' | 'deadline' | 'ended'
+type StopReason = 'idle' | 'too_long' | 'deadline' | 'ended'
 const STOPPED: Record<StopReason, { status: number; message: string }> = {
   idle: { status: 408, message: 'the request sent or read nothing for too long' },
+  too_long: { status: 408, message: 'the request took longer than the server allows one git request' },
   deadline: { status: 403, message: REFUSAL_MESSAGES.deadline_passed },
   ended: { status: 403, message: 'the assessment has ended; the repository is closed' },
 }
@@ -204,13 +233,14 @@ const STOPPED: Record<StopReason, { status: number; message: string }> = {
  * block becomes the response head and the rest is piped back, with backpressure. It runs
  * in its own process group, so stopping it also stops the git processes it started
  * (receive-pack, index-pack, the hook). A request that moves no bytes either way for
- * `idleTimeoutMs` is stopped: a stalled client cannot hold a backend.
+ * `idleTimeoutMs` is stopped: a stalled client cannot hold a backend; nor can one that
+ * trickles a byte now and then, past `maxRequestMs`.
  */
 function runHttpBackend(
   request: FastifyRequest,
   res: ServerResponse,
   cgiEnv: Record<string, string>,
-  { idleTimeoutMs, onDone }: { idleTimeoutMs: number; onDone: () => void },
+  { idleTimeoutMs, maxRequestMs, onDone }: { idleTimeoutMs: number; maxRequestMs: number; onDone: () => void },
 ) {
   const log = request.log
   const child = spawn('git', ['http-backend'], {
@@ -218,6 +248,8 @@ function runHttpBackend(
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   })
+  // Tests count these lines: a refused request must start no backend.
+  log.debug({ path: cgiEnv.PATH_INFO, pid: child.pid }, 'git http-backend started')
   // Only while the leader is not yet reaped: until then its pid, the group's id, cannot be reused.
   const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null
   const killGroup = () => {
@@ -226,6 +258,7 @@ function runHttpBackend(
   const done = new Promise<void>((resolve) => child.once('close', () => resolve()))
   void done.then(() => {
     clearTimeout(idle)
+    clearTimeout(tooLong)
     onDone()
   })
 
@@ -241,6 +274,7 @@ function runHttpBackend(
     } else res.destroy()
   }
   const idle = setTimeout(() => stop('idle'), idleTimeoutMs)
+  const tooLong = setTimeout(() => stop('too_long'), maxRequestMs)
 
   const raw: IncomingMessage = request.raw
   raw.on('data', () => idle.refresh())

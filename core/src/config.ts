@@ -16,6 +16,22 @@ const httpUrl = z
 
 const MiB = 1024 * 1024
 
+/**
+ * The git limits when the environment sets none (PUSH_MAX_BYTES, GIT_MAX_REQUESTS, …): the
+ * environment's defaults, and what services get when their caller passes no configuration.
+ */
+export const GIT_LIMIT_DEFAULTS: Config['git'] = {
+  pushMaxBytes: 1024 * MiB,
+  pushDefaultMaxBytes: 100 * MiB,
+  repoQuotaBytes: 2048 * MiB,
+  maxRequests: 64,
+  maxRequestsPerToken: 4,
+  idleTimeoutMs: 30_000,
+  // Long enough for a large push on a slow link; short enough that trickling a byte now and
+  // then (which the idle timeout allows) cannot hold a backend for the hour-long request timeout.
+  maxRequestMs: 30 * 60_000,
+}
+
 const flag = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1')
 
 function bytes(fallback: number) {
@@ -83,16 +99,23 @@ const envSchema = z.object({
     z.string().min(16, { error: 'must be at least 16 characters (e.g. `openssl rand -hex 24`)' }).optional(),
   ),
   WORKER: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
-  PUSH_MAX_BYTES: bytes(1024 * MiB),
-  PUSH_DEFAULT_MAX_BYTES: bytes(100 * MiB),
-  REPO_QUOTA_BYTES: bytes(2048 * MiB),
-  GIT_MAX_REQUESTS: count(64),
-  GIT_MAX_REQUESTS_PER_TOKEN: count(4),
+  PUSH_MAX_BYTES: bytes(GIT_LIMIT_DEFAULTS.pushMaxBytes),
+  PUSH_DEFAULT_MAX_BYTES: bytes(GIT_LIMIT_DEFAULTS.pushDefaultMaxBytes),
+  REPO_QUOTA_BYTES: bytes(GIT_LIMIT_DEFAULTS.repoQuotaBytes),
+  GIT_MAX_REQUESTS: count(GIT_LIMIT_DEFAULTS.maxRequests),
+  GIT_MAX_REQUESTS_PER_TOKEN: count(GIT_LIMIT_DEFAULTS.maxRequestsPerToken),
   GIT_IDLE_TIMEOUT_MS: z.coerce
     .number({ error: 'must be a number of milliseconds' })
     .int()
     .min(100, { error: 'must be at least 100' })
-    .default(30_000),
+    .default(GIT_LIMIT_DEFAULTS.idleTimeoutMs),
+  GIT_MAX_REQUEST_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int()
+    .min(1_000, { error: 'must be at least 1000' })
+    // Node's timers hold at most about 24.8 days; a day is already far past any git request.
+    .max(24 * 3_600_000, { error: 'must be at most 86400000 (a day)' })
+    .default(GIT_LIMIT_DEFAULTS.maxRequestMs),
   SEED_SYNC_INTERVAL_MS: z.coerce
     .number({ error: 'must be a number of milliseconds' })
     .int()
@@ -199,6 +222,8 @@ export interface Config {
     maxRequestsPerToken: number
     /** A git request whose body sends nothing for this long is ended. */
     idleTimeoutMs: number
+    /** A git request still running after this long is ended, however it trickles. */
+    maxRequestMs: number
   }
 }
 
@@ -280,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRequests: e.GIT_MAX_REQUESTS,
       maxRequestsPerToken: e.GIT_MAX_REQUESTS_PER_TOKEN,
       idleTimeoutMs: e.GIT_IDLE_TIMEOUT_MS,
+      maxRequestMs: e.GIT_MAX_REQUEST_MS,
     },
   }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { ConfigError, loadConfig } from '../src/config.ts'
+import { ConfigError, GIT_LIMIT_DEFAULTS, loadConfig } from '../src/config.ts'
 
 const dataDir = () => mkdtempSync(path.join(tmpdir(), 'takehome-config-'))
 
@@ -145,7 +145,9 @@ t.test('git limits: defaults, overrides, and nonsense refused', async (t) => {
     maxRequests: 64,
     maxRequestsPerToken: 4,
     idleTimeoutMs: 30_000,
+    maxRequestMs: 30 * 60_000,
   })
+  t.same(GIT_LIMIT_DEFAULTS, loadConfig({ DATA_DIR: dataDir() }).git, 'services without configuration get the same defaults')
   const git = loadConfig({
     DATA_DIR: dataDir(),
     PUSH_MAX_BYTES: '2000000',
@@ -154,8 +156,9 @@ t.test('git limits: defaults, overrides, and nonsense refused', async (t) => {
     GIT_MAX_REQUESTS: '10',
     GIT_MAX_REQUESTS_PER_TOKEN: '2',
     GIT_IDLE_TIMEOUT_MS: '5000',
+    GIT_MAX_REQUEST_MS: '600000',
   }).git
-  t.same(git, { pushMaxBytes: 2_000_000, pushDefaultMaxBytes: 1_000_000, repoQuotaBytes: 5_000_000, maxRequests: 10, maxRequestsPerToken: 2, idleTimeoutMs: 5000 })
+  t.same(git, { pushMaxBytes: 2_000_000, pushDefaultMaxBytes: 1_000_000, repoQuotaBytes: 5_000_000, maxRequests: 10, maxRequestsPerToken: 2, idleTimeoutMs: 5000, maxRequestMs: 600_000 })
   const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
     [{ PUSH_MAX_BYTES: 'lots' }, /^PUSH_MAX_BYTES must be a number of bytes/],
     [{ PUSH_MAX_BYTES: '1.5' }, /^PUSH_MAX_BYTES must be a whole number of bytes/],
@@ -164,6 +167,8 @@ t.test('git limits: defaults, overrides, and nonsense refused', async (t) => {
     [{ GIT_MAX_REQUESTS: '0' }, /^GIT_MAX_REQUESTS must be at least 1/],
     [{ GIT_MAX_REQUESTS_PER_TOKEN: '100000' }, /^GIT_MAX_REQUESTS_PER_TOKEN must be at most 10000/],
     [{ GIT_IDLE_TIMEOUT_MS: '10' }, /^GIT_IDLE_TIMEOUT_MS must be at least 100/],
+    [{ GIT_MAX_REQUEST_MS: '500' }, /^GIT_MAX_REQUEST_MS must be at least 1000/],
+    [{ GIT_MAX_REQUEST_MS: String(2 ** 31) }, /^GIT_MAX_REQUEST_MS must be at most 86400000/],
   ]
   for (const [env, message] of cases) {
     const err = t.throws(() => loadConfig({ DATA_DIR: dataDir(), ...env }), JSON.stringify(env)) as Error

@@ -7,7 +7,8 @@ import { createLocalMailbox } from '../src/adapters/local-mailbox.ts'
 import type { Mailer } from '../src/adapters/mailer.ts'
 import { createInProcessQueue } from '../src/jobs/in-process.ts'
 import type { PasswordHasher } from '../src/passwords.ts'
-import { type CoreDeps, createServices, DEFAULT_GIT_LIMITS } from '../src/services/index.ts'
+import { GIT_LIMIT_DEFAULTS } from '../src/config.ts'
+import { type CoreDeps, createServices } from '../src/services/index.ts'
 import { createTokenHasher } from '../src/tokens.ts'
 import { createTestClock, type TestClock } from './clock.ts'
 import { createTestDatabase } from './database.ts'
@@ -55,7 +56,7 @@ export async function createTestServices(options: TestServicesOptions = {}) {
     signup: options.signup,
     // Tests seed from local repositories; tests of the policy pass their own.
     seedSources: options.seedSources ?? { localSeeds: 'allowed', allowPrivateHosts: true },
-    gitLimits: { ...DEFAULT_GIT_LIMITS, ...options.gitLimits },
+    gitLimits: { ...GIT_LIMIT_DEFAULTS, ...options.gitLimits },
   }
   const services = createServices(deps)
   const replicas: Database[] = []

@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { GitHost } from '../adapters/git-host.ts'
 import type { Mailer } from '../adapters/mailer.ts'
 import type { Clock } from '../clock.ts'
-import type { Config } from '../config.ts'
+import { type Config, GIT_LIMIT_DEFAULTS } from '../config.ts'
 import type { Database } from '../db/client.ts'
 import { createJobHandlers } from '../jobs/handlers.ts'
 import { createOutbox } from '../jobs/outbox.ts'
@@ -49,22 +49,11 @@ export interface CoreDeps {
 
 export const DEFAULT_REMINDERS = { hoursBeforeStart: 24, hoursBeforeComplete: 24 }
 
-const MiB = 1024 * 1024
-/** The configuration's defaults (PUSH_MAX_BYTES, GIT_MAX_REQUESTS, …), for callers that pass none. */
-export const DEFAULT_GIT_LIMITS: Config['git'] = {
-  pushMaxBytes: 1024 * MiB,
-  pushDefaultMaxBytes: 100 * MiB,
-  repoQuotaBytes: 2048 * MiB,
-  maxRequests: 64,
-  maxRequestsPerToken: 4,
-  idleTimeoutMs: 30_000,
-}
-
 /** Every domain service, wired to one set of adapters. */
 export function createServices(deps: CoreDeps) {
   const { database, gitHost, mailer, tokens, passwords, clock, logger, appBaseUrl, publicUrl } = deps
   const db = database.db
-  const gitLimits = { ...DEFAULT_GIT_LIMITS, ...deps.gitLimits }
+  const gitLimits = { ...GIT_LIMIT_DEFAULTS, ...deps.gitLimits }
   const access = createAccessService({ db, tokens, clock })
   const lifecycle = createLifecycle({ db, gitHost, clock, access })
   const templates = createEmailTemplateService({ db, clock })
