@@ -188,8 +188,8 @@ t.test('every answer says nosniff; framing is refused on every page', async (t) 
   t.match(answers['API docs (HTML)'].headers['content-type'], /text\/html/, 'the docs are the HTML page')
 })
 
-t.test('/metrics without METRICS_TOKEN: loopback callers only, by the socket address', async (t) => {
-  const built = await build(t, { trustProxy: 1 })
+t.test('/metrics without METRICS_TOKEN: loopback callers that came through no proxy only', async (t) => {
+  const built = await build(t)
   t.equal((await built.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).statusCode, 200)
   t.equal((await built.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '::1' })).statusCode, 200)
   expectError(t, await built.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '192.0.2.7' }), 403, 'forbidden')
@@ -200,14 +200,19 @@ t.test('/metrics without METRICS_TOKEN: loopback callers only, by the socket add
     headers: { 'x-forwarded-for': '127.0.0.1' },
   })
   expectError(t, spoofed, 403, 'forbidden')
-  // And the other way round: a proxy on this host does not make an outside client local.
-  const proxied = await built.app.inject({
-    method: 'GET',
-    url: '/metrics',
-    remoteAddress: '127.0.0.1',
-    headers: { 'x-forwarded-for': '192.0.2.7' },
-  })
-  t.equal(proxied.statusCode, 200, 'the socket, not the header, decides (a local proxy is the operator’s to restrict)')
+  // And the other way round: a reverse proxy on this host (nginx on localhost) connects from
+  // loopback for every outside client; the header it adds says so.
+  for (const headers of [{ 'x-forwarded-for': '192.0.2.7' }, { forwarded: 'for=192.0.2.7' }, { 'x-real-ip': '192.0.2.7' }]) {
+    const proxied = await built.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1', headers })
+    const error = expectError(t, proxied, 403, 'forbidden')
+    t.match(error.message, /set METRICS_TOKEN/, `${Object.keys(headers)[0]}: the answer says what to set`)
+  }
+  // With TRUST_PROXY set, a proxy stands in front by the operator's own word, header or not.
+  for (const trustProxy of [1, ['127.0.0.1']]) {
+    const behindProxy = await build(t, { trustProxy })
+    const local = await behindProxy.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })
+    t.match(expectError(t, local, 403, 'forbidden').message, /set METRICS_TOKEN/, `TRUST_PROXY=${String(trustProxy)}`)
+  }
 })
 
 t.test('/metrics with METRICS_TOKEN: the bearer token, from anywhere', async (t) => {

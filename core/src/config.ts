@@ -206,7 +206,7 @@ export interface Config {
   localSeeds: 'allowed' | 'first-org' | 'refused'
   /** Seeds from loopback, private and link-local addresses. */
   allowPrivateSeedHosts: boolean
-  /** Bearer token for `/metrics`; unset: loopback callers only. */
+  /** Bearer token for `/metrics`; unset: only loopback callers that come through no proxy (and TRUST_PROXY off). */
   metricsToken: string | undefined
   /** Whether the all-in-one start runs job workers in its own process. */
   worker: boolean

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { AppError, forbidden, type Services } from '@takehome/core'
+import { AppError, type Config, forbidden, type Services } from '@takehome/core'
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -11,17 +11,27 @@ export interface HealthOptions {
   queueCounts?: () => Promise<Record<string, number>>
   /** Bearer token for /metrics; without one, only loopback callers may read it. */
   metricsToken?: string
+  /** Set when proxies stand in front: then a loopback socket may be one of them. */
+  trustProxy: Config['trustProxy']
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
-/** The socket's own address, never X-Forwarded-For: a proxy on this host is not a loopback caller. */
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/
+/** Headers a reverse proxy adds: their presence says the caller is behind one, wherever it is. */
+const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip']
 
-function checkMetricsAccess(request: FastifyRequest, token: string | undefined) {
+/**
+ * Without a token, only a caller on this host that came through no proxy: a reverse proxy
+ * on the same host connects from loopback on behalf of everyone outside. So the socket must
+ * be loopback, the request must carry no proxy header, and no proxy may be configured
+ * (a proxy that adds no header is still one).
+ */
+function checkMetricsAccess(request: FastifyRequest, token: string | undefined, trustProxy: Config['trustProxy']) {
   if (token === undefined) {
-    if (!LOOPBACK.test(request.socket.remoteAddress ?? '')) {
-      throw forbidden('/metrics answers loopback callers only; set METRICS_TOKEN to read it from elsewhere')
+    const local = LOOPBACK.test(request.socket.remoteAddress ?? '') && trustProxy === false && !PROXY_HEADERS.some((name) => name in request.headers)
+    if (!local) {
+      throw forbidden('/metrics answers only loopback callers that come through no proxy; behind a proxy, set METRICS_TOKEN and send it as a bearer token')
     }
     return
   }
@@ -38,7 +48,7 @@ const gauge = (name: string, help: string, values: Record<string, number>) => [
   ...Object.entries(values).map(([state, n]) => `${name}{state="${state}"} ${n}`),
 ]
 
-const routes: FastifyPluginAsyncZod<HealthOptions> = async (app, { services, queueCounts, metricsToken }) => {
+const routes: FastifyPluginAsyncZod<HealthOptions> = async (app, { services, queueCounts, metricsToken, trustProxy }) => {
   app.get(
     '/healthz',
     { schema: { hide: true, response: { 200: z.object({ status: z.literal('ok') }) } } },
@@ -60,7 +70,7 @@ const routes: FastifyPluginAsyncZod<HealthOptions> = async (app, { services, que
   )
 
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-    checkMetricsAccess(request, metricsToken)
+    checkMetricsAccess(request, metricsToken, trustProxy)
     const memory = process.memoryUsage()
     const [jobs, queue] = await Promise.all([services.outbox.counts(), queueCounts?.()])
     reply.type('text/plain; version=0.0.4')
