@@ -17,6 +17,11 @@ export function apiOrigin(): string {
   return new URL(configured || `http://localhost:${process.env.PORT ?? 3000}`).origin
 }
 
+/** Whether this process runs apart from the API (hosted mode) rather than mounted inside it. */
+export function runsApartFromApi(): boolean {
+  return Boolean(process.env.TAKEHOME_API_URL)
+}
+
 /**
  * The secret this web process shares with the API, when it runs apart from it (hosted
  * mode). Mounted inside the API server it is not needed: the server signs for it.
@@ -26,8 +31,15 @@ export function sharedSecret(): string | undefined {
   return secret && secret.length >= 32 ? secret : undefined
 }
 
-/** `TRUST_PROXY` as a hop count (how many proxies stand in front of this process); 0 otherwise. */
-export function trustedProxyHops(): number {
+/**
+ * `TRUST_PROXY` as the API reads it (core/src/config.ts): off, a hop count (how many
+ * proxies stand in front of this process), or the proxies' addresses and CIDRs, with the
+ * names loopback, linklocal and uniquelocal. The API refuses a malformed value at start;
+ * `true` (trust every hop) is off here.
+ */
+export function trustedProxies(): false | number | string[] {
   const raw = process.env.TRUST_PROXY?.trim() ?? ''
-  return /^\d{1,3}$/.test(raw) ? Number(raw) : 0
+  if (raw === '' || raw === 'false' || raw === 'true') return false
+  if (/^\d+$/.test(raw)) return Number(raw) || false
+  return raw.split(',').map((entry) => entry.trim()).filter(Boolean)
 }
