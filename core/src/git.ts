@@ -54,6 +54,17 @@ export class GitLimitError extends AppError {
 }
 
 /**
+ * git could not be started. Too many or too long arguments is the size of what a caller
+ * asked for (a 4xx); anything else (no git, no directory, no processes left) is ours. Never
+ * a raw spawn error, which the API would answer as an unexplained 500.
+ */
+function spawnFailure(err: unknown, command: string) {
+  return (err as NodeJS.ErrnoException).code === 'E2BIG'
+    ? new AppError(422, 'git_arguments_too_long', `git ${command} was given more arguments than the system allows`, { cause: err })
+    : new AppError(500, 'git_unavailable', `git ${command} could not be started`, { cause: err })
+}
+
+/**
  * Starts git with no terminal, no user config prompts and transports from an allow-list:
  * `ext::` and friends would let a source URL run commands on the server. git runs in a
  * process group of its own, so a kill also stops what it started (remote helpers,
@@ -71,22 +82,28 @@ function startGit(args: string[], options: GitOptions, stdin: 'ignore' | 'pipe')
     '-c', 'core.hooksPath=/dev/null',
     ...BIG_FILES,
   ]
-  const child = spawn('git', [...safety, ...args], {
-    cwd: options.cwd,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_ASKPASS: '/bin/false',
-      GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new',
-      GIT_CONFIG_NOSYSTEM: '1',
-      LANG: 'C',
-      ...options.env,
-    },
-    stdio: [stdin, 'pipe', 'pipe'],
-    detached: true,
-  }) as ChildProcessByStdio<Writable | null, Readable, Readable>
   const command = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c') ?? 'git'
+  let child: ChildProcessByStdio<Writable | null, Readable, Readable>
+  try {
+    child = spawn('git', [...safety, ...args], {
+      cwd: options.cwd,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        GIT_TERMINAL_PROMPT: '0',
+        GIT_ASKPASS: '/bin/false',
+        GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new',
+        GIT_CONFIG_NOSYSTEM: '1',
+        LANG: 'C',
+        ...options.env,
+      },
+      stdio: [stdin, 'pipe', 'pipe'],
+      detached: true,
+    }) as ChildProcessByStdio<Writable | null, Readable, Readable>
+  } catch (err) {
+    // E2BIG and a few others are thrown here; ENOENT arrives as an 'error' event.
+    throw spawnFailure(err, command)
+  }
   let stopped: GitLimitError | undefined
   const kill = () => {
     try {
@@ -103,6 +120,8 @@ function startGit(args: string[], options: GitOptions, stdin: 'ignore' | 'pipe')
   const timeoutMs = options.timeoutMs ?? GIT_DEFAULTS.timeoutMs
   const timer = setTimeout(() => stop('time', timeoutMs), timeoutMs)
   child.on('close', () => clearTimeout(timer))
+  // A git that never started never closes.
+  child.on('error', () => clearTimeout(timer))
 
   const maxStderr = options.maxStderrBytes ?? GIT_DEFAULTS.maxStderrBytes
   const err: Buffer[] = []
@@ -141,7 +160,7 @@ export function runGit(args: string[], options: GitOptions = {}): Promise<GitRes
       git.child.stdin!.on('error', () => {})
       git.child.stdin!.end(options.input)
     }
-    git.child.on('error', reject)
+    git.child.on('error', (err) => reject(spawnFailure(err, git.command)))
     git.child.on('close', (code) => {
       const stopped = git.stopped()
       if (stopped) return reject(stopped)
@@ -158,8 +177,16 @@ export function runGit(args: string[], options: GitOptions = {}): Promise<GitRes
  * aborts the response. Resolves once git has printed something or ended, so a git that
  * fails at once (a bad revision) rejects here and can still be answered as an error.
  */
-export function streamGit(args: string[], options: GitOptions & { truncatedNote?: (cap: number) => string } = {}): Promise<Readable> {
-  const git = startGit(args, options, 'ignore')
+export function streamGit(
+  args: string[],
+  options: GitOptions & { truncatedNote?: (cap: number) => string; onTruncated?: () => void } = {},
+): Promise<Readable> {
+  let git: ReturnType<typeof startGit>
+  try {
+    git = startGit(args, options, 'ignore')
+  } catch (err) {
+    return Promise.reject(err)
+  }
   const maxStdout = options.maxStdoutBytes ?? GIT_DEFAULTS.maxStdoutBytes
   let sent = 0
   let truncated = false
@@ -172,6 +199,7 @@ export function streamGit(args: string[], options: GitOptions & { truncatedNote?
         return callback(null, chunk)
       }
       truncated = true
+      options.onTruncated?.()
       this.push(chunk.subarray(0, room))
       this.push(options.truncatedNote?.(maxStdout) ?? '')
       git.kill()
@@ -191,7 +219,7 @@ export function streamGit(args: string[], options: GitOptions & { truncatedNote?
       started = true
       resolve(capped)
     })
-    git.child.on('error', reject)
+    git.child.on('error', (err) => reject(spawnFailure(err, git.command)))
     git.child.on('close', (code) => {
       const failure =
         git.stopped() ??

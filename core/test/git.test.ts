@@ -1,6 +1,7 @@
 // The one git runner: every call has a byte cap on stdout and stderr and a time cap, and a
 // git that reaches one is killed with everything it started.
 import t from 'tap'
+import { AppError } from '../src/errors.ts'
 import { GitLimitError, runGit, streamGit } from '../src/git.ts'
 import { quoteC } from '../src/adapters/git-diff.ts'
 
@@ -59,6 +60,27 @@ t.test('a streamed git that fails before printing rejects, so the caller can sti
   let text = ''
   for await (const chunk of empty as AsyncIterable<Buffer>) text += chunk.toString()
   t.match(text, /^git version /)
+})
+
+t.test('git that cannot be started answers an AppError, never a raw spawn error', async (t) => {
+  // One argument over the kernel's 128 KiB limit for a single argument.
+  const long = ['log', '--', 'x'.repeat(200 * 1024)]
+  for (const [name, call] of [
+    ['runGit', () => runGit(long)],
+    ['streamGit', () => streamGit(long)],
+  ] as const) {
+    const err = await call().catch((e: unknown) => e)
+    t.ok(err instanceof AppError, `${name}: an AppError`)
+    t.match(err, { statusCode: 422, code: 'git_arguments_too_long', message: 'git log was given more arguments than the system allows' }, name)
+  }
+  for (const [name, call] of [
+    ['runGit', () => runGit(['status'], { cwd: '/no/such/directory' })],
+    ['streamGit', () => streamGit(['status'], { cwd: '/no/such/directory' })],
+  ] as const) {
+    const err = await call().catch((e: unknown) => e)
+    t.ok(err instanceof AppError, `${name}: an AppError`)
+    t.match(err, { statusCode: 500, code: 'git_unavailable', expose: false }, `${name}: ours, and not shown`)
+  }
 })
 
 t.test('paths are quoted as git quotes them in diff headers', async (t) => {
