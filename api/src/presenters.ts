@@ -1,4 +1,4 @@
-import { formatDuration, type schema } from '@takehome/core'
+import { formatDuration, type schema, type Services } from '@takehome/core'
 import { z } from 'zod'
 
 /**
@@ -277,3 +277,77 @@ export const presentJob = (j: typeof schema.outbox.$inferSelect) => ({
   created_at: j.createdAt.toISOString(),
   failed_at: j.updatedAt.toISOString(),
 })
+
+export const reviewedRange = {
+  repo_id: z.string(),
+  base_sha: z.string(),
+  head_sha: z.string(),
+  in_progress: z.boolean().describe('true while the candidate works: head is main as it is now'),
+}
+type Diff = Awaited<ReturnType<Services['review']['diff']>>
+
+export const diffSchema = z.object({
+  ...reviewedRange,
+  truncated: z.boolean().describe('true when some patches were left out; `truncation` says how much'),
+  truncation: z.object({
+    files: z.number().describe('files listed without a patch'),
+    additions: z.number().describe('counted lines of those files'),
+    deletions: z.number(),
+    uncounted_files: z.number().describe('files whose lines were not counted (reading them would pass the scan limit): `totals` leaves them out'),
+    limits: z.object({ file_lines: z.number(), file_bytes: z.number(), total_lines: z.number(), total_bytes: z.number(), files: z.number() }),
+  }),
+  totals: z.object({ files: z.number(), additions: z.number().describe('of the counted files'), deletions: z.number() }),
+  files: z.array(
+    z.object({
+      path: z.string(),
+      old_path: z.string(),
+      status: z.enum(['added', 'deleted', 'modified', 'renamed']),
+      old_mode: z.string().nullable().describe('100644, 100755, 120000 (symlink), 160000 (submodule); null when added'),
+      new_mode: z.string().nullable().describe('null when deleted'),
+      additions: z.number().nullable().describe('null for a binary file, or one not counted (then patch_truncated is true)'),
+      deletions: z.number().nullable(),
+      binary: z.boolean(),
+      patch: z.string().nullable(),
+      patch_truncated: z.boolean(),
+      patch_truncated_reason: z
+        .enum(['file_too_large', 'diff_too_large', 'path_too_long', 'patch_unavailable'])
+        .nullable()
+        .describe(
+          'file_too_large: this file alone is over the per-file limit; diff_too_large: the whole diff reached its limit before this file; ' +
+            'path_too_long: a path over 4096 bytes; patch_unavailable: git gave no patch that could be told to be this file’s (a name that is not UTF-8)',
+        ),
+    }),
+  ),
+})
+
+export const presentDiff = (diff: Diff): z.infer<typeof diffSchema> => {
+  const { limits } = diff.truncation
+  return {
+    repo_id: diff.repo.id,
+    base_sha: diff.repo.baseSha,
+    head_sha: diff.head,
+    in_progress: diff.inProgress,
+    truncated: diff.truncated,
+    truncation: {
+      files: diff.truncation.files,
+      additions: diff.truncation.additions,
+      deletions: diff.truncation.deletions,
+      uncounted_files: diff.truncation.uncountedFiles,
+      limits: { file_lines: limits.fileLines, file_bytes: limits.fileBytes, total_lines: limits.totalLines, total_bytes: limits.totalBytes, files: limits.files },
+    },
+    totals: diff.totals,
+    files: diff.files.map((f) => ({
+      path: f.path,
+      old_path: f.oldPath,
+      status: f.status,
+      old_mode: f.oldMode,
+      new_mode: f.newMode,
+      additions: f.additions,
+      deletions: f.deletions,
+      binary: f.binary,
+      patch: f.patch,
+      patch_truncated: f.patchOmitted !== null,
+      patch_truncated_reason: f.patchOmitted,
+    })),
+  }
+}

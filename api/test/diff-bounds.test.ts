@@ -26,7 +26,7 @@ interface DiffFile {
 }
 interface DiffBody {
   truncated: boolean
-  truncation: { files: number; additions: number; deletions: number; limits: Record<string, number> }
+  truncation: { files: number; additions: number; deletions: number; uncounted_files: number; limits: Record<string, number> }
   totals: { files: number; additions: number; deletions: number }
   files: DiffFile[]
 }
@@ -52,6 +52,7 @@ async function candidate(t: Test, files: Record<string, string>) {
     built,
     work,
     repoId: detail.repo.id as string,
+    invitationId: invitations[0]!.id,
     headers: owner.headers,
     push(message: string) {
       git(work, 'add', '--all')
@@ -138,7 +139,7 @@ t.test('per-file and overall limits leave patches out and say so, with every fil
   }
   t.equal(diff.truncated, true)
   t.same(diff.totals, { files: 23, additions: 1_001 + 1 + 21_000, deletions: 0 })
-  t.match(diff.truncation, { files: 4, additions: 1_001 + 1 + 2_000, deletions: 0, limits: { file_lines: 1_000, total_lines: 20_000 } })
+  t.match(diff.truncation, { files: 4, additions: 1_001 + 1 + 2_000, deletions: 0, uncounted_files: 0, limits: { file_lines: 1_000, total_lines: 20_000 } })
 })
 
 t.test('a push of a few KiB that expands to a diff of more than 500 MB: JSON answers with truncation, raw streams to a clear cap', async (t) => {
@@ -187,6 +188,51 @@ t.test('a push of a few KiB that expands to a diff of more than 500 MB: JSON ans
   const grown = during - before
   t.comment(`live memory grew ${(grown / 1024 / 1024).toFixed(1)} MB with ${((cap / 4) * 3) / 1024 / 1024} MB of the diff streamed`)
   t.ok(grown < cap / 4, 'the streamed diff is not held in memory')
+})
+
+t.test('20,000 paths to one blob: the JSON diff lists and counts them all', async (t) => {
+  const c = await candidate(t, { 'README.md': '# x\n' })
+  const blob = execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: c.work, input: 'the same line\n' }).toString().trim()
+  const paths = Array.from({ length: 20_000 }, (_, i) => `same/${String(i).padStart(5, '0')}.txt`)
+  execFileSync('git', ['update-index', '--add', '--index-info'], { cwd: c.work, input: paths.map((p) => `100644 ${blob}\t${p}\n`).join('') })
+  git(c.work, 'commit', '--quiet', '-m', 'one blob, 20,000 paths')
+  git(c.work, 'push', '--quiet', 'origin', 'HEAD:main')
+
+  const diff = await jsonDiff(t, c.built, c.repoId, c.headers)
+  t.equal(diff.files.length, 20_000)
+  t.same(diff.totals, { files: 20_000, additions: 20_000, deletions: 0 })
+  t.equal(diff.files.filter((f) => f.patch !== null).length, 1_000, 'patches for as many files as the limit allows')
+  t.match(diff.truncation, { files: 19_000, uncounted_files: 0 })
+  t.ok(diff.files.every((f) => f.patch !== null || f.patch_truncated_reason === 'diff_too_large'), 'the others say why')
+})
+
+t.test('files past the scan budget are listed uncounted, and the totals say they are partial', async (t) => {
+  const c = await candidate(t, { 'README.md': '# x\n' })
+  // Nine distinct blobs of 4 MiB: eight fill the 32 MiB git may read to count lines.
+  for (let i = 0; i < 9; i++) writeFileSync(path.join(c.work, `big-${i}.txt`), `${i}\n`.repeat(2 * 1024 * 1024))
+  c.push('nine large files')
+
+  const diff = await jsonDiff(t, c.built, c.repoId, c.headers)
+  const uncounted = diff.files.filter((f) => f.additions === null)
+  t.equal(uncounted.length, 1, 'one file is not counted')
+  t.match(uncounted[0], { binary: false, patch: null, patch_truncated: true, patch_truncated_reason: 'diff_too_large' })
+  t.same(diff.totals, { files: 9, additions: 8 * 2 * 1024 * 1024, deletions: 0 }, 'totals hold the counted files')
+  t.match(diff.truncation, { files: 9, uncounted_files: 1 })
+})
+
+t.test('a comment can name a file with a tab in its name', async (t) => {
+  const c = await candidate(t, { 'README.md': '# x\n' })
+  const name = 'tab\there.txt'
+  writeFileSync(path.join(c.work, name), 'with a tab\n')
+  c.push('a file with a tab')
+  const diff = await jsonDiff(t, c.built, c.repoId, c.headers)
+  t.ok(diff.files.some((f) => f.path === name), 'the diff lists it')
+  const url = `/api/invitations/${c.invitationId}/comments`
+  const res = await c.built.app.inject({ method: 'POST', url, headers: c.headers, payload: { path: name, line: 1, body: 'why a tab?' } })
+  t.equal(res.statusCode, 201, res.body)
+  t.equal(res.json().path, name, 'the path is kept as it is')
+  const nul = await c.built.app.inject({ method: 'POST', url, headers: c.headers, payload: { path: 'a\u0000b', body: 'x' } })
+  t.equal(nul.statusCode, 400, 'NUL is still refused')
 })
 
 /** Heap and buffers still reachable after a full collection. */

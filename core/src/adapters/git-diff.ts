@@ -7,7 +7,8 @@ import { GitLimitError, runGit, streamGit } from '../git.ts'
 import type { Diff, DiffLimits, FileChange } from './git-host.ts'
 
 // Options that change how git names files in a patch are set here, whatever a config says.
-const OPTIONS = ['-c', 'core.quotePath=true', 'diff', '--no-color', '--no-ext-diff', '--no-textconv', '--find-renames']
+const OPTIONS = ['-c', 'core.quotePath=true', 'diff', '--no-color', '--no-ext-diff', '--no-textconv']
+const RENAMES = '--find-renames'
 const PREFIXES = ['--src-prefix=a/', '--dst-prefix=b/']
 // Pathspecs are paths, never patterns or magic (`:(exclude)`): a file may be named `*`.
 const LITERAL = { GIT_LITERAL_PATHSPECS: '1' }
@@ -15,12 +16,17 @@ const NO_SHA = /^0{40}$/
 const GITLINK = '160000'
 /** Listing every changed file: ~100 bytes a file, so about 150,000 files. */
 const LISTING_BYTES = 16 * 1024 * 1024
-/** Pathspecs handed to one git call: far below the kernel's argument limit. */
+/** Pathspecs handed to one git call: far below the kernel's argument limit (2 MiB in all). */
 const PATHSPEC_BYTES = 256 * 1024
+/**
+ * The longest path handed to git as an argument (the kernel takes 128 KiB for one): no file
+ * system checks out a longer one, so only a tree made by hand can hold it.
+ */
+const PATH_BYTES = 4096
 
 /** The raw diff, streamed; past `maxBytes` it ends with a line saying so. */
 export function streamRawDiff(cwd: string, base: string, head: string, maxBytes: number): Promise<Readable> {
-  return streamGit([...OPTIONS, '--full-index', ...PREFIXES, base, head, '--'], {
+  return streamGit([...OPTIONS, RENAMES, '--full-index', ...PREFIXES, base, head, '--'], {
     cwd,
     maxStdoutBytes: maxBytes,
     timeoutMs: 5 * 60_000,
@@ -38,9 +44,12 @@ interface Entry extends Omit<FileChange, 'patch' | 'patchOmitted'> {
 }
 
 export async function boundedDiff(cwd: string, base: string, head: string, limits: DiffLimits): Promise<Diff> {
-  const entries = parseRaw(await listing(cwd, ['--raw', '-z', '--no-abbrev', base, head, '--'])).map(
+  const entries = parseRaw(await listing(cwd, [RENAMES, '--raw', '-z', '--no-abbrev', base, head, '--'])).map(
     (file): Entry => ({ ...file, additions: null, deletions: null, binary: false, patch: null, patchOmitted: null, sections: [] }),
   )
+  for (const entry of entries) {
+    if (pathspecsOf(entry).some((spec) => Buffer.byteLength(spec) > PATH_BYTES)) entry.patchOmitted = 'path_too_long'
+  }
   const sizes = await blobSizes(cwd, entries)
   const blobBytes = (e: Entry) => (sizes.get(e.oldSha) ?? 0) + (sizes.get(e.newSha) ?? 0)
   await countLines(cwd, base, head, limits, entries, blobBytes)
@@ -48,26 +57,26 @@ export async function boundedDiff(cwd: string, base: string, head: string, limit
   const selected: Entry[] = []
   let lines = 0
   let scanned = 0
-  let pathspecBytes = 0
+  let specsBytes = 0
   for (const entry of entries) {
     if (entry.patchOmitted) continue
     const fileLines = (entry.additions ?? 0) + (entry.deletions ?? 0)
     // git prints at most both blobs for a file: that bounds what its patch costs to read.
     const bytes = blobBytes(entry)
-    const specBytes = Buffer.byteLength(entry.path, 'latin1') + Buffer.byteLength(entry.oldPath, 'latin1') + 2
+    const specBytes = pathspecBytes(entry)
     if (fileLines > limits.fileLines) entry.patchOmitted = 'file_too_large'
     else if (
       lines + fileLines > limits.totalLines ||
       scanned + bytes > limits.scanBytes ||
       selected.length >= limits.files ||
-      pathspecBytes + specBytes > PATHSPEC_BYTES
+      specsBytes + specBytes > PATHSPEC_BYTES
     ) {
       entry.patchOmitted = 'diff_too_large'
     } else {
       selected.push(entry)
       lines += fileLines
       scanned += bytes
-      pathspecBytes += specBytes
+      specsBytes += specBytes
     }
   }
   if (selected.length > 0) await readPatches(cwd, base, head, limits, selected, selected.length === entries.length)
@@ -96,8 +105,11 @@ export async function boundedDiff(cwd: string, base: string, head: string, limit
 async function countLines(cwd: string, base: string, head: string, limits: DiffLimits, entries: Entry[], blobBytes: (e: Entry) => number) {
   const pairs = new Map<string, Entry[]>()
   for (const entry of entries) {
+    if (entry.patchOmitted) continue
     const key = `${entry.oldSha}:${entry.newSha}`
-    pairs.set(key, [...(pairs.get(key) ?? []), entry])
+    const same = pairs.get(key)
+    if (same) same.push(entry)
+    else pairs.set(key, [entry])
   }
   const counted: Entry[] = []
   let budget = limits.scanBytes
@@ -111,8 +123,12 @@ async function countLines(cwd: string, base: string, head: string, limits: DiffL
     counted.push(same[0]!)
   }
   if (counted.length === 0) return
-  const pathspecs = counted.length === entries.length ? [] : [...new Set(counted.flatMap((e) => [e.oldPath, e.path]))].map(utf8)
-  const counts = parseNumstat(await listing(cwd, ['--numstat', '-z', base, head, '--', ...pathspecs]))
+  const counts = new Map<string, Count>()
+  for (const call of calls(counted, counted.length === entries.length)) {
+    for (const [key, count] of parseNumstat(await listing(cwd, ['--numstat', '-z', ...call.options, base, head, '--', ...call.pathspecs]))) {
+      counts.set(key, count)
+    }
+  }
   for (const same of pairs.values()) {
     const count = counts.get(pairKey(same[0]!.oldPath, same[0]!.path))
     if (!count) continue
@@ -122,6 +138,44 @@ async function countLines(cwd: string, base: string, head: string, limits: DiffL
       e.binary = count.additions === null
     }
   }
+}
+
+/** Pathspecs naming a file: both paths of a rename, so git can pair them again. */
+const pathspecsOf = (entry: Entry) => (entry.oldPath === entry.path ? [entry.path] : [entry.oldPath, entry.path]).map(utf8)
+const pathspecBytes = (entry: Entry) => pathspecsOf(entry).reduce((n, spec) => n + Buffer.byteLength(spec) + 1, 0)
+
+interface Call {
+  options: string[]
+  pathspecs: string[]
+  entries: Entry[]
+}
+
+/**
+ * The git calls that cover `entries`: one without pathspecs when they are every file, or
+ * else batches of pathspecs under PATHSPEC_BYTES. git looks for renames again among the
+ * paths it is given, and among fewer paths it may pair files the listing of every file
+ * did not (past diff.renameLimit it pairs only exact copies), which would print a header
+ * no file has. So renames go in batches of their own, and every other file in batches
+ * that look for no renames at all.
+ */
+function calls(entries: Entry[], everyFile: boolean): Call[] {
+  if (everyFile) return [{ options: [RENAMES], pathspecs: [], entries }]
+  const batches: Call[] = []
+  for (const renamed of [true, false]) {
+    let batch: (Call & { bytes: number }) | undefined
+    for (const entry of entries) {
+      if ((entry.oldPath !== entry.path) !== renamed) continue
+      const bytes = pathspecBytes(entry)
+      if (!batch || batch.bytes + bytes > PATHSPEC_BYTES) {
+        batch = { options: [renamed ? RENAMES : '--no-renames'], pathspecs: [], entries: [], bytes: 0 }
+        batches.push(batch)
+      }
+      batch.pathspecs.push(...pathspecsOf(entry))
+      batch.entries.push(entry)
+      batch.bytes += bytes
+    }
+  }
+  return batches.map(({ options, pathspecs, entries }) => ({ options, pathspecs, entries }))
 }
 
 async function listing(cwd: string, args: string[]) {
@@ -152,7 +206,8 @@ async function blobSizes(cwd: string, entries: Entry[]) {
   const result = await runGit(['cat-file', '--batch-check=%(objectname) %(objectsize)'], {
     cwd,
     input: `${[...names].join('\n')}\n`,
-    maxStdoutBytes: names.size * 64 + 1024,
+    // A 64-hex object name, a size of up to 20 digits, or `missing`.
+    maxStdoutBytes: names.size * 100 + 1024,
     timeoutMs: 60_000,
   })
   if (result.code !== 0) throw new AppError(500, 'git_failed', 'git cat-file failed', { cause: new Error(result.stderr) })
@@ -166,19 +221,12 @@ async function blobSizes(cwd: string, entries: Entry[]) {
 /**
  * Streams the patches of `selected` and hands each section to its file by the path in its
  * `diff --git` line. A section over the per-file limit is dropped as it arrives; sections
- * past the overall limit are dropped whole.
+ * past the overall limit are dropped whole. A selected file left without a section gets a
+ * reason, never a silent `patch: null`.
  */
 async function readPatches(cwd: string, base: string, head: string, limits: DiffLimits, selected: Entry[], all: boolean) {
   const byHeader = new Map<string, Entry>()
   for (const entry of selected) byHeader.set(`diff --git ${quoteC(`a/${entry.oldPath}`)} ${quoteC(`b/${entry.path}`)}`, entry)
-  const pathspecs = all ? [] : [...new Set(selected.flatMap((e) => [e.oldPath, e.path]))].map(utf8)
-  const out = await streamGit([...OPTIONS, '--full-index', ...PREFIXES, base, head, '--', ...pathspecs], {
-    cwd,
-    env: LITERAL,
-    // Twice the blobs read is more than git can print for them; reaching it means a bug, not a big change.
-    maxStdoutBytes: 2 * limits.scanBytes + 1024 * 1024,
-    timeoutMs: 60_000,
-  })
 
   type Section = { header: string; headerDone: boolean; text: string; bytes: number; overflow: boolean }
   const open = (): Section => ({ header: '', headerDone: false, text: '', bytes: 0, overflow: false })
@@ -197,16 +245,19 @@ async function readPatches(cwd: string, base: string, head: string, limits: Diff
     } else section.text += text
   }
   let total = 0
-  const finish = () => {
+  const omit = (entry: Entry, reason: NonNullable<Entry['patchOmitted']>) => {
+    entry.patchOmitted = reason
+    total -= entry.sections.reduce((n, t) => n + t.length, 0)
+    entry.sections = []
+  }
+  /** Ends the open section; one cut off by the stream cap is not a whole patch and is dropped. */
+  const finish = (cut = false) => {
     const entry = byHeader.get(section.header)
     if (entry && !entry.patchOmitted) {
-      const kept = entry.sections.reduce((n, t) => n + t.length, 0)
-      const omit = section.overflow ? 'file_too_large' : total + section.text.length > limits.totalBytes ? 'diff_too_large' : null
-      if (omit) {
-        entry.patchOmitted = omit
-        entry.sections = []
-        total -= kept
-      } else {
+      if (cut) omit(entry, 'diff_too_large')
+      else if (section.overflow) omit(entry, 'file_too_large')
+      else if (total + section.text.length > limits.totalBytes) omit(entry, 'diff_too_large')
+      else {
         entry.sections.push(section.text)
         total += section.text.length
       }
@@ -217,34 +268,56 @@ async function readPatches(cwd: string, base: string, head: string, limits: Diff
   // Lines of file content carry a prefix (`+`, `-`, ` `), so a line starting with
   // `diff --git ` always opens the next file's section.
   const BOUNDARY = '\ndiff --git '
-  let carry = ''
-  for await (const chunk of out as AsyncIterable<Buffer>) {
-    carry += chunk.toString('latin1')
-    for (let at = carry.indexOf(BOUNDARY); at >= 0; at = carry.indexOf(BOUNDARY)) {
-      append(carry.slice(0, at + 1))
-      finish()
-      carry = carry.slice(at + 1)
+  for (const call of calls(selected, all)) {
+    let cut = false
+    const out = await streamGit([...OPTIONS, ...call.options, '--full-index', ...PREFIXES, base, head, '--', ...call.pathspecs], {
+      cwd,
+      env: LITERAL,
+      // Twice the blobs read is more than git prints for them but for headers of very long
+      // quoted paths; reaching it ends the stream, and the patches not read say so.
+      maxStdoutBytes: 2 * limits.scanBytes + 1024 * 1024,
+      onTruncated: () => {
+        cut = true
+      },
+      timeoutMs: 60_000,
+    })
+    let carry = ''
+    for await (const chunk of out as AsyncIterable<Buffer>) {
+      carry += chunk.toString('latin1')
+      for (let at = carry.indexOf(BOUNDARY); at >= 0; at = carry.indexOf(BOUNDARY)) {
+        append(carry.slice(0, at + 1))
+        finish()
+        carry = carry.slice(at + 1)
+      }
+      // Keep what could be the start of a boundary split across chunks.
+      if (carry.length >= BOUNDARY.length) {
+        append(carry.slice(0, carry.length - BOUNDARY.length + 1))
+        carry = carry.slice(carry.length - BOUNDARY.length + 1)
+      }
     }
-    // Keep what could be the start of a boundary split across chunks.
-    if (carry.length >= BOUNDARY.length) {
-      append(carry.slice(0, carry.length - BOUNDARY.length + 1))
-      carry = carry.slice(carry.length - BOUNDARY.length + 1)
+    append(carry)
+    finish(cut)
+    for (const entry of call.entries) {
+      if (!entry.patchOmitted && entry.sections.length === 0) entry.patchOmitted = cut ? 'diff_too_large' : 'patch_unavailable'
     }
   }
-  append(carry)
-  finish()
 
   for (const entry of selected) {
-    if (!entry.patchOmitted && entry.sections.length > 0) entry.patch = entry.sections.join('')
+    if (!entry.patchOmitted) entry.patch = entry.sections.join('')
   }
 }
 
 const pairKey = (oldPath: string, path: string) => `${oldPath}\0${path}`
 
+interface Count {
+  additions: number | null
+  deletions: number | null
+}
+
 /** `git diff --numstat -z`: `add\tdel\tpath\0`, or `add\tdel\t\0old\0new\0` for a rename. */
 function parseNumstat(out: string) {
   const fields = out.split('\0')
-  const counts = new Map<string, { additions: number | null; deletions: number | null }>()
+  const counts = new Map<string, Count>()
   for (let i = 0; i < fields.length; i++) {
     const match = /^(-|\d+)\t(-|\d+)\t(.*)$/s.exec(fields[i]!)
     if (!match) continue

@@ -40,7 +40,12 @@ export interface FileChange {
   binary: boolean
   /** This file's part of the unified diff; null when it was left out (`patchOmitted` says why). */
   patch: string | null
-  patchOmitted: 'file_too_large' | 'diff_too_large' | null
+  /**
+   * file_too_large and diff_too_large: over a limit; path_too_long: a path git cannot be
+   * handed as an argument; patch_unavailable: git printed no patch we could tell was this
+   * file's (a name that is not UTF-8). Counts may be null for the same reasons.
+   */
+  patchOmitted: 'file_too_large' | 'diff_too_large' | 'path_too_long' | 'patch_unavailable' | null
 }
 
 export interface Diff {

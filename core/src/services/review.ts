@@ -13,7 +13,8 @@ const MiB = 1024 * KiB
  * How much of a change the JSON diff shows as patches: enough for any change a person
  * reviews line by line, and little enough that a push of a few KiB that expands to
  * hundreds of MB (one blob behind many paths) costs a bounded answer. Every file is still
- * listed with its counts; the raw diff has the rest.
+ * listed; its lines are counted unless that would read more than `scanBytes` of blobs, and
+ * the totals say how many files went uncounted. The raw diff has the rest.
  */
 export const DIFF_LIMITS: DiffLimits = {
   fileLines: 1_000,
@@ -62,10 +63,11 @@ export function createReviewService({ db, gitHost }: { db: Db; gitHost: GitHost 
         head,
         inProgress,
         files,
+        /** Changed lines of the files that were counted: partial when `uncountedFiles` is not 0. */
         totals: sum(files),
         truncated: omitted.length > 0,
-        /** What was left out: files listed without a patch, and their changed lines. */
-        truncation: { ...sum(omitted), limits: DIFF_LIMITS },
+        /** What was left out: files listed without a patch, their counted lines, and files whose lines were not counted. */
+        truncation: { ...sum(omitted), uncountedFiles: files.filter((f) => f.additions === null && !f.binary).length, limits: DIFF_LIMITS },
       }
     },
 

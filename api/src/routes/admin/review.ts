@@ -1,16 +1,12 @@
-import { DIFF_LIMITS, type Services } from '@takehome/core'
+import { Readable } from 'node:stream'
+import { DIFF_LIMITS, RAW_DIFF_MAX_BYTES, type Services } from '@takehome/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../plugins/app/auth.ts'
-import { commentSchema, feedbackSchema, presentComment, presentFeedback } from '../../presenters.ts'
-import { admin, errors, idParams, INT4_MAX, multiline, prose, text } from '../common.ts'
+import { commentSchema, diffSchema, feedbackSchema, presentComment, presentDiff, presentFeedback, reviewedRange } from '../../presenters.ts'
+import { admin, errors, idParams, INT4_MAX, multiline, prose, verbatim } from '../common.ts'
 
-const compared = {
-  repo_id: z.string(),
-  base_sha: z.string(),
-  head_sha: z.string(),
-  in_progress: z.boolean().describe('true while the candidate works: head is main as it is now'),
-}
+const MiB = 1024 * 1024
 
 const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
   const tags = ['review']
@@ -23,44 +19,18 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
         security: admin,
         summary: 'What the candidate changed: base_sha..final_sha (..main while in progress)',
         description:
-          'With `Accept: text/x-diff` the raw unified diff, streamed; past 64 MiB it ends with a line starting `\\ Takehome: the diff is longer than`. ' +
-          'Otherwise every changed file with its counts as JSON, and patches within limits: a file whose patch is over ' +
+          `With \`Accept: text/x-diff\` the raw unified diff, streamed; past ${RAW_DIFF_MAX_BYTES / MiB} MiB it ends with a line starting \`\\ Takehome: the diff is longer than\`. ` +
+          'Otherwise every changed file as JSON, with its line counts unless counting it would read too much (`truncation.uncounted_files`), and patches within limits: a file whose patch is over ' +
           `${DIFF_LIMITS.fileLines} changed lines or ${DIFF_LIMITS.fileBytes / 1024} KiB, or files past ${DIFF_LIMITS.totalLines} lines or ` +
-          `${DIFF_LIMITS.totalBytes / 1024 / 1024} MiB of patches in all, are listed with \`patch: null\` and \`patch_truncated: true\`.`,
+          `${DIFF_LIMITS.totalBytes / MiB} MiB of patches in all, are listed with \`patch: null\` and \`patch_truncated: true\`.`,
         params: idParams,
         response: {
-          200: z.union([
-            z.string(),
-            z.object({
-              ...compared,
-              truncated: z.boolean().describe('true when some patches were left out; `truncation` says how much'),
-              truncation: z.object({
-                files: z.number().describe('files listed without a patch'),
-                additions: z.number(),
-                deletions: z.number(),
-                limits: z.object({ file_lines: z.number(), file_bytes: z.number(), total_lines: z.number(), total_bytes: z.number(), files: z.number() }),
-              }),
-              totals: z.object({ files: z.number(), additions: z.number(), deletions: z.number() }),
-              files: z.array(
-                z.object({
-                  path: z.string(),
-                  old_path: z.string(),
-                  status: z.enum(['added', 'deleted', 'modified', 'renamed']),
-                  old_mode: z.string().nullable().describe('100644, 100755, 120000 (symlink), 160000 (submodule); null when added'),
-                  new_mode: z.string().nullable().describe('null when deleted'),
-                  additions: z.number().nullable().describe('null for a binary file, or one too large to count (then patch_truncated is true)'),
-                  deletions: z.number().nullable(),
-                  binary: z.boolean(),
-                  patch: z.string().nullable(),
-                  patch_truncated: z.boolean(),
-                  patch_truncated_reason: z
-                    .enum(['file_too_large', 'diff_too_large'])
-                    .nullable()
-                    .describe('file_too_large: this file alone is over the per-file limit; diff_too_large: the whole diff reached its limit before this file'),
-                }),
-              ),
-            }),
-          ]),
+          200: {
+            content: {
+              'application/json': { schema: diffSchema },
+              'text/x-diff': { schema: z.instanceof(Readable).describe('the unified diff, streamed') },
+            },
+          },
           ...errors,
         },
       },
@@ -68,38 +38,9 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
     async (request, reply) => {
       if (/\btext\/x-diff\b/.test(request.headers.accept ?? '')) {
         const stream = await services.review.rawDiff(actorOf(request), request.params.id)
-        // The schema's string, delivered in pieces: a stream is sent as it is, never serialised.
-        return reply.type('text/x-diff; charset=utf-8').send(stream as unknown as string)
+        return reply.type('text/x-diff; charset=utf-8').send(stream)
       }
-      const diff = await services.review.diff(actorOf(request), request.params.id)
-      const { limits } = diff.truncation
-      return {
-        repo_id: diff.repo.id,
-        base_sha: diff.repo.baseSha,
-        head_sha: diff.head,
-        in_progress: diff.inProgress,
-        truncated: diff.truncated,
-        truncation: {
-          files: diff.truncation.files,
-          additions: diff.truncation.additions,
-          deletions: diff.truncation.deletions,
-          limits: { file_lines: limits.fileLines, file_bytes: limits.fileBytes, total_lines: limits.totalLines, total_bytes: limits.totalBytes, files: limits.files },
-        },
-        totals: diff.totals,
-        files: diff.files.map((f) => ({
-          path: f.path,
-          old_path: f.oldPath,
-          status: f.status,
-          old_mode: f.oldMode,
-          new_mode: f.newMode,
-          additions: f.additions,
-          deletions: f.deletions,
-          binary: f.binary,
-          patch: f.patch,
-          patch_truncated: f.patchOmitted !== null,
-          patch_truncated_reason: f.patchOmitted,
-        })),
-      }
+      return presentDiff(await services.review.diff(actorOf(request), request.params.id))
     },
   )
 
@@ -113,7 +54,7 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
         params: idParams,
         response: {
           200: z.object({
-            ...compared,
+            ...reviewedRange,
             commits: z.array(
               z.object({
                 sha: z.string(),
@@ -155,7 +96,8 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
         summary: 'An inline comment on a line of a file, or a general one without path and line',
         params: idParams,
         body: z.object({
-          path: text(1000).optional(),
+          // Any path git can hold: a file may have a tab in its name.
+          path: verbatim().min(1, { error: 'must not be empty' }).max(1000).optional(),
           line: z
             .number()
             .int()
