@@ -69,24 +69,22 @@ let counter = 0
 
 
 /**
- * The token of the newest emailed link of `kind` sent to `to` (run the jobs first). Account
- * emails of no org are not listed at /api/mail, so this reads the local mailbox's table.
+ * The token of the newest emailed link of `kind` sent to `to`, after running the jobs. Account
+ * emails of no org are not listed at /api/mail, so this reads the local mailbox's table. Drains
+ * run one after another, so one running at the same moment (tests that sign up in parallel)
+ * has finished, and this one has run what it left, by the time `drain` returns.
  */
 export async function emailedToken(built: Pick<Built, 'db' | 'drain'>, to: string, kind: 'member_invite' | 'password_reset' | 'signup_confirm') {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    await built.drain()
-    const [message] = await built.db
-      .select()
-      .from(schema.mailboxMessages)
-      .where(and(eq(schema.mailboxMessages.kind, kind), eq(sql`lower(${schema.mailboxMessages.to})`, to.toLowerCase())))
-      .orderBy(desc(schema.mailboxMessages.createdAt))
-      .limit(1)
-    const token = message && /\/(th[a-z]_[0-9A-Za-z]{49})\b/.exec(message.text)?.[1]
-    if (token) return token
-    // A drain running at the same moment (tests that sign up in parallel) may hold the job: let it finish.
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  throw new Error(`no ${kind} link was emailed to ${to}`)
+  await built.drain()
+  const [message] = await built.db
+    .select()
+    .from(schema.mailboxMessages)
+    .where(and(eq(schema.mailboxMessages.kind, kind), eq(sql`lower(${schema.mailboxMessages.to})`, to.toLowerCase())))
+    .orderBy(desc(schema.mailboxMessages.createdAt))
+    .limit(1)
+  const token = message && /\/(th[a-z]_[0-9A-Za-z]{49})\b/.exec(message.text)?.[1]
+  if (!token) throw new Error(`no ${kind} link was emailed to ${to}`)
+  return token
 }
 
 const sessionHeaders = (built: Pick<Built, 'origin'>, res: { cookies: Array<{ name: string; value: string }> }) => {

@@ -62,6 +62,9 @@ export async function createTestServices(options: TestServicesOptions = {}) {
   const replicas: Database[] = []
   // Tests run jobs when they choose to (`drain`), so what they assert never races a timer.
   const queue = createInProcessQueue({ outbox: services.outbox, runner: services.jobs, logger })
+  // Drains run one after another: a drain called while another runs waits for it, then runs
+  // what is left, so when it returns every job due at its call has run (none is held elsewhere).
+  let draining: Promise<void> = Promise.resolve()
   return {
     services,
     clock,
@@ -69,7 +72,7 @@ export async function createTestServices(options: TestServicesOptions = {}) {
     gitHost,
     db: database.db,
     /** Runs every due job, and the jobs those enqueue, to the end. */
-    drain: () => queue.drain(),
+    drain: () => (draining = draining.then(queue.drain, queue.drain)),
     /**
      * Services of a second process on this same database and git root (another API replica,
      * a worker), with its own connections and in-memory state; `adapt` may swap or wrap its
