@@ -53,22 +53,24 @@ export const presentApiKey = (k: typeof schema.apiKeys.$inferSelect) => ({
 
 export const memberSchema = z.object({ user: userSchema, role: z.string(), joined_at: z.string() })
 
-export const memberInvitationSchema = z.object({
+/** A member invitation as the inviter is answered: the same whether or not the address has an account. */
+export const newMemberInvitationSchema = z.object({
   id: z.string(),
   email: z.string(),
   role: z.string(),
   status: z.enum(['pending', 'accepted', 'revoked', 'expired']),
   expires_at: z.string(),
-  created_at: z.string(),
 })
-export const presentMemberInvitation = (i: typeof schema.memberInvitations.$inferSelect & { status: z.infer<typeof memberInvitationSchema>['status'] }) => ({
+export const memberInvitationSchema = newMemberInvitationSchema.extend({ created_at: z.string() })
+type MemberInvitationRow = typeof schema.memberInvitations.$inferSelect & { status: z.infer<typeof memberInvitationSchema>['status'] }
+export const presentNewMemberInvitation = (i: MemberInvitationRow) => ({
   id: i.id,
   email: i.email,
   role: i.role,
   status: i.status,
   expires_at: i.expiresAt.toISOString(),
-  created_at: i.createdAt.toISOString(),
 })
+export const presentMemberInvitation = (i: MemberInvitationRow) => ({ ...presentNewMemberInvitation(i), created_at: i.createdAt.toISOString() })
 
 export const seedSchema = z.object({
   id: z.string(),

@@ -1,4 +1,5 @@
 import { createPasswordHasher, schema } from '@takehome/core'
+import { scheduledTasks } from '@takehome/worker'
 import { eq } from 'drizzle-orm'
 import t from 'tap'
 import { type Built, build, emailedToken, expectError, member, rowCounts, signup } from './helper.ts'
@@ -226,6 +227,10 @@ t.test('open mode: later sign-ups answer the same for new and existing emails an
   t.match(note?.text, '/reset-password')
   const token = await emailedToken(built, 'new@example.com', 'signup_confirm')
   t.match(token, /^thc_/)
+  const [confirmation] = await mailTo(built, 'new@example.com', 'signup_confirm')
+  for (const part of [confirmation?.subject, confirmation?.text, confirmation?.html]) {
+    t.notMatch(part, /Second|New\b/, 'nothing the requester chose (org name, name) reaches the inbox')
+  }
 
   const confirmed = await post(built, '/api/auth/signup/confirm', { token })
   t.equal(confirmed.statusCode, 201)
@@ -327,7 +332,7 @@ t.test('password reset: the same answer for every email; a link for an hour, onc
   expectError(t, await post(built, '/api/auth/password-reset/confirm', { token, new_password: 'short' }), 400, 'validation_failed')
   const res = await post(built, '/api/auth/password-reset/confirm', { token, new_password: 'a brand new password' })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { status: 'password_changed' })
+  t.same(res.json(), { status: 'password_changed', api_keys_revoked: 0 })
   for (const headers of [owner.headers, second]) expectError(t, await me(built, headers), 401, 'unauthenticated')
   await login(built, 'ada@example.com', 'a brand new password')
   expectError(t, await post(built, '/api/auth/password-reset/confirm', { token, new_password: 'yet another password' }), 409, 'link_used')
@@ -335,30 +340,46 @@ t.test('password reset: the same answer for every email; a link for an hour, onc
   t.match(audit, { orgId: null, target: owner.user.id, meta: { sessions_ended: 2 } })
   t.same((await auditKinds(built, 'auth.password_reset_requested')).map((a) => a.meta.known).sort(), [false, true])
 
+  built.clock.advance(5 * 60 * 1000 + 1)
   await post(built, '/api/auth/password-reset', { email: 'ada@example.com' })
   const older = await emailedToken(built, 'ada@example.com', 'password_reset')
-  built.clock.advance(1000)
+  built.clock.advance(5 * 60 * 1000 + 1)
   await post(built, '/api/auth/password-reset', { email: 'ada@example.com' })
   const newer = await emailedToken(built, 'ada@example.com', 'password_reset')
   t.not(older, newer)
   built.clock.advance(3600 * 1000)
   expectError(t, await post(built, '/api/auth/password-reset/confirm', { token: newer, new_password: 'yet another password' }), 410, 'link_expired')
+  expectError(t, await post(built, '/api/auth/password-reset/confirm', { token: older, new_password: 'yet another password' }), 410, 'link_expired')
   await post(built, '/api/auth/password-reset', { email: 'ada@example.com' })
   const fresh = await emailedToken(built, 'ada@example.com', 'password_reset')
   t.equal((await post(built, '/api/auth/password-reset/confirm', { token: fresh, new_password: 'yet another password' })).statusCode, 200)
-  expectError(t, await post(built, '/api/auth/password-reset/confirm', { token: older, new_password: 'one more password' }), 409, 'link_used')
+  expectError(t, await post(built, '/api/auth/password-reset/confirm', { token: newer, new_password: 'one more password' }), 409, 'link_used')
   expectError(t, await post(built, '/api/auth/password-reset/confirm', { token: `thr_${'A'.repeat(49)}`, new_password: 'one more password' }), 404, 'link_invalid')
 })
 
-t.test('logout-all ends every session of the account, in every org', async (t) => {
+t.test('logout-all ends every session of the account, in every org; an API key cannot do it', async (t) => {
   const built = await build(t)
   const owner = await signup(built, { email: 'two-orgs@example.com' })
-  const second = await login(built, 'two-orgs@example.com')
+  const other = await signup(built)
+  await post(built, '/api/members', { email: 'two-orgs@example.com', role: 'viewer' }, other.headers)
+  const joined = await post(built, '/api/auth/join', { token: await emailedToken(built, 'two-orgs@example.com', 'member_invite') }, await login(built, 'two-orgs@example.com'))
+  t.equal(joined.statusCode, 200)
+  const inOther = { cookie: `takehome_session=${joined.cookies.find((c) => c.name === 'takehome_session')!.value}`, origin: built.origin }
+  const inFirst = await login(built, 'two-orgs@example.com')
+  t.equal((await me(built, inOther)).json().org.id, other.org.id, 'a session in the second org')
+  t.equal((await me(built, inFirst)).json().org.id, owner.org.id, 'and more in the first')
+
+  const key = (await post(built, '/api/api-keys', { name: 'ci' }, owner.headers)).json().key as string
+  expectError(t, await post(built, '/api/auth/logout-all', {}, { authorization: `Bearer ${key}` }), 403, 'forbidden')
+  for (const headers of [owner.headers, inFirst, inOther]) t.equal((await me(built, headers)).statusCode, 200, 'a key ends no session')
+
   const res = await post(built, '/api/auth/logout-all', {}, owner.headers)
   t.equal(res.statusCode, 204)
-  for (const headers of [owner.headers, second]) expectError(t, await me(built, headers), 401, 'unauthenticated')
+  for (const headers of [owner.headers, inFirst, inOther]) expectError(t, await me(built, headers), 401, 'unauthenticated')
+  const left = await built.db.select().from(schema.sessions).where(eq(schema.sessions.userId, owner.user.id))
+  t.same(left, [], 'no session left in either org')
   const [audit] = await auditKinds(built, 'auth.logout_all')
-  t.match(audit, { orgId: owner.org.id, meta: { sessions_ended: 2 } })
+  t.match(audit, { orgId: owner.org.id, meta: { sessions_ended: 3 } })
 })
 
 t.test('the public account routes are rate limited per client', async (t) => {
@@ -379,4 +400,161 @@ t.test('the member helper goes through the emailed invitation', async (t) => {
   const owner = await signup(built)
   const viewer = await member(built, owner, 'viewer')
   t.equal((await me(built, viewer.headers)).json().role, 'viewer')
+})
+
+const resetPassword = (built: Built, token: string) => post(built, '/api/auth/password-reset/confirm', { token, new_password: 'a brand new password' })
+
+t.test('a password reset revokes every API key the account made, in every org', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built, { email: 'ada@example.com' })
+  const other = await signup(built)
+  const colleague = await member(built, owner, 'admin')
+  await post(built, '/api/members', { email: 'ada@example.com', role: 'admin' }, other.headers)
+  const joined = await post(built, '/api/auth/join', { token: await emailedToken(built, 'ada@example.com', 'member_invite') }, await login(built, 'ada@example.com'))
+  const inOther = { cookie: `takehome_session=${joined.cookies.find((c) => c.name === 'takehome_session')!.value}`, origin: built.origin }
+  // Whoever took the account over made keys in both orgs.
+  const keys = [
+    (await post(built, '/api/api-keys', { name: 'first' }, owner.headers)).json(),
+    (await post(built, '/api/api-keys', { name: 'second' }, inOther)).json(),
+  ] as Array<{ id: string; key: string }>
+  const colleagueKey = (await post(built, '/api/api-keys', { name: 'theirs' }, colleague.headers)).json().key as string
+
+  await post(built, '/api/auth/password-reset', { email: 'ada@example.com' })
+  const res = await resetPassword(built, await emailedToken(built, 'ada@example.com', 'password_reset'))
+  t.same(res.json(), { status: 'password_changed', api_keys_revoked: 2 }, 'the answer says so')
+  for (const { key } of keys) {
+    expectError(t, await built.app.inject({ method: 'GET', url: '/api/seeds', headers: { authorization: `Bearer ${key}` } }), 401, 'invalid_api_key')
+  }
+  t.equal((await built.app.inject({ method: 'GET', url: '/api/seeds', headers: { authorization: `Bearer ${colleagueKey}` } })).statusCode, 200, "another member's key keeps working")
+  const [audit] = await auditKinds(built, 'user.password_reset')
+  t.same([...(audit?.meta.api_keys_revoked as string[])].sort(), keys.map((k) => k.id).sort(), 'and the audit names them')
+  const perOrg = await auditKinds(built, 'api_key.revoked')
+  t.same(perOrg.map((a) => [a.orgId, a.target]).sort(), [[owner.org.id, keys[0]!.id], [other.org.id, keys[1]!.id]].sort(), "each org's trail says why")
+})
+
+t.test('a password reset request does the same work whether or not the address has an account', async (t) => {
+  const built = await build(t)
+  await signup(built, { email: 'ada@example.com' })
+  const delta = async (email: string) => {
+    const before = await rowCounts(built)
+    const res = await post(built, '/api/auth/password-reset', { email })
+    t.equal(res.statusCode, 202)
+    const after = await rowCounts(built)
+    return Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - before[k]!]).filter(([, n]) => n !== 0))
+  }
+  const known = await delta('ADA@example.com')
+  const unknown = await delta('nobody@example.com')
+  t.same(known, unknown, 'the same rows written')
+  t.same(known, { outbox: 1 }, 'one job each, and nothing else yet')
+  const jobs = await built.db.select().from(schema.outbox).where(eq(schema.outbox.kind, 'email.password_reset'))
+  t.equal(jobs.length, 2)
+  for (const job of jobs) {
+    t.same(Object.keys(job.payload).sort(), ['passwordResetId', 'userId'], 'the same payload keys')
+    t.notMatch(JSON.stringify(job.payload), /@|example/i, 'no email in the job')
+  }
+  await built.drain()
+  t.equal((await mailTo(built, 'ada@example.com', 'password_reset')).length, 1, 'the account is emailed')
+  t.same(await mailTo(built, 'nobody@example.com', 'password_reset'), [], 'the unknown address is not')
+  t.equal((await rowCounts(built)).password_resets, 1, 'a link is made for the account only')
+})
+
+t.test('password reset emails: one per account every few minutes, whatever is asked; the answer stays the same', async (t) => {
+  const built = await build(t)
+  await signup(built, { email: 'ada@example.com' })
+  const answers = []
+  for (let i = 0; i < 5; i++) answers.push(await post(built, '/api/auth/password-reset', { email: i % 2 ? 'ADA@example.com' : 'ada@example.com' }))
+  for (const res of answers) {
+    t.equal(res.statusCode, 202)
+    t.same(res.json(), { status: 'sent' })
+  }
+  t.equal((await mailTo(built, 'ada@example.com', 'password_reset')).length, 1, 'one email for five requests')
+  built.clock.advance(5 * 60 * 1000 + 1)
+  await post(built, '/api/auth/password-reset', { email: 'ada@example.com' })
+  t.equal((await mailTo(built, 'ada@example.com', 'password_reset')).length, 2, 'another after the cooldown')
+})
+
+t.test('open sign-up: one confirmation email per address every ten minutes, whatever is asked; the answer stays the same', async (t) => {
+  const built = await build(t, { signup: 'open' })
+  await signup(built)
+  const before = await rowCounts(built)
+  const answers = []
+  for (let i = 0; i < 5; i++) {
+    answers.push(await post(built, '/api/auth/signup', { email: i % 2 ? 'Victim@example.com' : 'victim@example.com', password: PASSWORD, org_name: `Buy cheap pills ${i}` }))
+  }
+  for (const res of answers) {
+    t.equal(res.statusCode, 202)
+    t.same(res.json(), { status: 'confirmation_sent' })
+  }
+  t.equal((await rowCounts(built)).signup_requests! - before.signup_requests!, 1, 'one request kept')
+  t.equal((await mailTo(built, 'victim@example.com', 'signup_confirm')).length, 1, 'one email for five sign-ups')
+  built.clock.advance(10 * 60 * 1000 + 1)
+  await post(built, '/api/auth/signup', { email: 'victim@example.com', password: PASSWORD, org_name: 'Again' })
+  t.equal((await mailTo(built, 'victim@example.com', 'signup_confirm')).length, 2, 'another after the cooldown')
+  const throttled = (await auditKinds(built, 'auth.signup_requested')).filter((a) => a.meta.throttled)
+  t.equal(throttled.length, 4, 'the refused repeats are audited')
+})
+
+t.test('expired sign-up requests and reset links are pruned by the periodic job, which is safe to repeat', async (t) => {
+  const built = await build(t, { signup: 'open' })
+  await signup(built, { email: 'ada@example.com' })
+  await post(built, '/api/auth/signup', { email: 'someone@example.com', password: PASSWORD, org_name: 'Theirs' })
+  await post(built, '/api/auth/password-reset', { email: 'ada@example.com' })
+  await built.drain()
+  const prune = scheduledTasks(built.services, { sweepIntervalMs: 60_000, seedSyncIntervalMs: 60_000 }).find((task) => task.name === 'outbox-prune')!
+  await prune.run()
+  t.match(await rowCounts(built), { signup_requests: 1, password_resets: 1 }, 'nothing live is pruned')
+  built.clock.advance(3600 * 1000 + 1)
+  await post(built, '/api/auth/password-reset', { email: 'ada@example.com' })
+  await built.drain()
+  await prune.run()
+  t.match(await rowCounts(built), { signup_requests: 1, password_resets: 1 }, 'the expired reset link is gone, the new one stays')
+  built.clock.advance(24 * 3600 * 1000)
+  await prune.run()
+  await prune.run()
+  t.match(await rowCounts(built), { signup_requests: 0, password_resets: 0 }, 'expired sign-up requests, password hashes and all, are gone')
+})
+
+t.test('join with email and password: an account in no org accepts an invitation without a session', async (t) => {
+  const built = await build(t, { passwords: createPasswordHasher() })
+  const owner = await signup(built)
+  const leaver = await member(built, owner, 'viewer')
+  const removed = await built.app.inject({ method: 'DELETE', url: `/api/members/${leaver.user.id}`, headers: owner.headers })
+  t.equal(removed.statusCode, 200)
+  expectError(t, await post(built, '/api/auth/login', { email: leaver.email, password: leaver.password }), 403, 'not_a_member')
+  await post(built, '/api/members', { email: leaver.email, role: 'reviewer' }, owner.headers)
+  const token = await emailedToken(built, leaver.email, 'member_invite')
+  expectError(t, await post(built, '/api/auth/signup', { invitation_token: token, password: 'another password!' }), 409, 'email_taken')
+  const other = await signup(built, { email: 'other@example.com' })
+
+  const before = await rowCounts(built)
+  const loginAs = (email: string, password: string) => post(built, '/api/auth/login', { email, password })
+  for (const [email, password] of [
+    [leaver.email, 'not the password'],
+    ['nobody@example.com', 'not the password'],
+  ] as const) {
+    const joined = await post(built, '/api/auth/join', { token, email, password })
+    const { request_id: _a, ...joinError } = expectError(t, joined, 401, 'invalid_credentials') as { request_id?: string }
+    const { request_id: _b, ...loginError } = (await loginAs(email, password)).json().error
+    t.same(joinError, loginError, `the same answer as login (${email === leaver.email ? 'wrong password' : 'no account'})`)
+    t.same(joined.cookies, [], 'no session')
+  }
+  expectError(t, await post(built, '/api/auth/join', { token, email: 'other@example.com', password: other.password }), 403, 'invitation_for_another_email')
+  expectError(t, await post(built, '/api/auth/join', { token, email: leaver.email }), 400, 'validation_failed')
+  expectError(t, await post(built, '/api/auth/join', { token }), 401, 'unauthenticated')
+  t.same({ ...(await rowCounts(built)), mailbox_messages: 0 }, { ...before, mailbox_messages: 0 }, 'refused joins write nothing')
+  t.equal((await auditKinds(built, 'auth.login_failed')).length, 4, 'failures are audited as failed logins')
+
+  const joined = await post(built, '/api/auth/join', { token, email: leaver.email.toUpperCase(), password: leaver.password })
+  t.equal(joined.statusCode, 200)
+  t.match(joined.json(), { user: { id: leaver.user.id }, org: { id: owner.org.id }, role: 'reviewer' })
+  const cookie = joined.cookies.find((c) => c.name === 'takehome_session')!
+  t.equal((await me(built, { cookie: `takehome_session=${cookie.value}` })).json().role, 'reviewer', 'a session in that org')
+  expectError(t, await post(built, '/api/auth/join', { token, email: leaver.email, password: leaver.password }), 409, 'link_used')
+})
+
+t.test('join with email and password is rate limited like login', async (t) => {
+  const built = await build(t, { rateLimits: { auth: { max: 2, timeWindow: 60_000 } } })
+  const statuses: number[] = []
+  for (let i = 0; i < 3; i++) statuses.push((await post(built, '/api/auth/join', { token: 'thm_x', email: 'x@example.com', password: 'whatever!!' })).statusCode)
+  t.same(statuses, [401, 401, 429])
 })

@@ -1,6 +1,7 @@
-import { type Actor, schema } from '@takehome/core'
-import { eq, sql } from 'drizzle-orm'
+import { type Actor, AppError, schema } from '@takehome/core'
+import { and, eq, sql } from 'drizzle-orm'
 import t from 'tap'
+import { gate, gatedTransactions, lockWaiters } from './gate.ts'
 import { type Built, build, emailedToken, expectError, mailbox, member, rowCounts, signup } from './helper.ts'
 
 type Headers = Record<string, string>
@@ -439,13 +440,14 @@ t.test('pending invitations: listed for owners and admins, withdrawn once', asyn
   t.equal(audit.length, 1)
 })
 
-t.test('removing a member ends their sessions and API keys in the org; admins cannot remove owners', async (t) => {
+t.test('removing a member ends their sessions and revokes their API keys in the org; admins cannot remove owners', async (t) => {
   const built = await build(t)
   const owner = await signup(built)
   const admin = await member(built, owner, 'admin')
   const reviewer = await member(built, owner, 'reviewer')
   const coOwner = await member(built, owner, 'owner')
-  const { key } = await createKey(built, admin.headers)
+  const { key, id: keyId } = await createKey(built, admin.headers)
+  const ownerKey = await createKey(built, owner.headers, 'kept')
   const remove = (userId: string, headers: Headers) => built.app.inject({ method: 'DELETE', url: `/api/members/${userId}`, headers })
 
   const before = await rowCounts(built)
@@ -462,41 +464,113 @@ t.test('removing a member ends their sessions and API keys in the org; admins ca
   const sessions = await built.db.select().from(schema.sessions).where(eq(schema.sessions.userId, admin.user.id))
   t.same(sessions, [], 'their sessions are gone')
   const [audit] = await built.db.select().from(schema.auditEvents).where(eq(schema.auditEvents.kind, 'member.removed'))
-  t.match(audit, { orgId: owner.org.id, target: admin.user.id, meta: { role: 'admin', sessions_ended: 1 } })
+  t.match(audit, { orgId: owner.org.id, target: admin.user.id, meta: { role: 'admin', sessions_ended: 1, api_keys_revoked: [keyId] } })
   const relogin = await built.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: admin.email, password: admin.password } })
   expectError(t, relogin, 403, 'not_a_member')
+
+  // Invited back: a key works through its creator's membership, so only a revoked one stays dead.
+  const reinvited = await built.app.inject({ method: 'POST', url: '/api/members', headers: owner.headers, payload: { email: admin.email, role: 'admin' } })
+  t.equal(reinvited.statusCode, 201)
+  const token = await emailedToken(built, admin.email, 'member_invite')
+  const back = await built.app.inject({ method: 'POST', url: '/api/auth/join', payload: { token, email: admin.email, password: admin.password } })
+  t.equal(back.statusCode, 200, 'a member again')
+  expectError(t, await built.app.inject({ method: 'GET', url: '/api/seeds', headers: bearer(key) }), 401, 'invalid_api_key')
+  const keys = (await built.app.inject({ method: 'GET', url: '/api/api-keys', headers: owner.headers })).json() as { api_keys: ApiKeyBody[] }
+  t.same(
+    keys.api_keys.map((k) => [k.id, k.revoked_at !== null]),
+    [
+      [keyId, true],
+      [ownerKey.id, false],
+    ],
+    "the removed member's key is revoked, the others' are not",
+  )
 
   t.equal((await remove(reviewer.user.id, coOwner.headers)).statusCode, 200, 'owners remove anyone')
   t.equal((await remove(coOwner.user.id, owner.headers)).statusCode, 200, 'an owner removes another owner')
   expectError(t, await remove(owner.user.id, owner.headers), 409, 'last_owner')
-  t.same((await members(built, owner.headers)).map((m) => m.role), ['owner'])
+  t.same((await members(built, owner.headers)).map((m) => m.role), ['owner', 'admin'], 'the owner, and the admin invited back')
 })
 
-t.test('owners removing each other at once: one wins, an owner is left', async (t) => {
+t.test('owners removing each other at once, forced to overlap: exactly one removal wins and an owner is left', async (t) => {
   const built = await build(t)
-  // Several orgs at once, so the requests of each really overlap in the database.
-  const orgs = await Promise.all(
-    Array.from({ length: 6 }, async () => {
-      const a = await signup(built)
-      return { a, b: await member(built, a, 'owner'), c: await member(built, a, 'owner') }
-    }),
-  )
-  const results = await Promise.all(
-    orgs.map(({ a, b, c }) =>
-      Promise.all([
-        built.app.inject({ method: 'DELETE', url: `/api/members/${b.user.id}`, headers: a.headers }),
-        built.app.inject({ method: 'DELETE', url: `/api/members/${a.user.id}`, headers: b.headers }),
-        built.app.inject({ method: 'DELETE', url: `/api/members/${c.user.id}`, headers: b.headers }),
-      ]),
-    ),
-  )
-  for (const [i, { a }] of orgs.entries()) {
-    const [aRemovesB, bRemovesA, bRemovesC] = results[i]!.map((r) => r.statusCode)
-    t.ok([aRemovesB, bRemovesA].filter((s) => s === 200).length === 1, `org ${i}: one of a and b removes the other (${aRemovesB}, ${bRemovesA})`)
-    t.ok([200, 401, 403, 409].includes(bRemovesC!), `org ${i}: b removing c answers ${bRemovesC}`)
-    const members = await built.db.select().from(schema.orgMembers).where(eq(schema.orgMembers.orgId, a.org.id))
-    t.ok(members.filter((m) => m.role === 'owner').length >= 1, `org ${i}: an owner is left`)
+  // Two API replicas on one database, each holding its removal at the start of its transaction,
+  // after the role check its caller passed as an owner: neither has seen the other's change.
+  const g = gate()
+  const replicaA = await built.replica((deps) => ({ ...deps, database: gatedTransactions(deps.database, g, 'a') }))
+  const replicaB = await built.replica((deps) => ({ ...deps, database: gatedTransactions(deps.database, g, 'b') }))
+  const postgres = built.services.database.kind === 'postgres'
+  const outcome = (removal: Promise<unknown>) =>
+    removal.then(
+      () => 'removed',
+      (err: unknown) => (err instanceof AppError ? err.code : Promise.reject(err)),
+    )
+
+  for (const first of ['a', 'b'] as const) {
+    const second = first === 'a' ? 'b' : 'a'
+    const a = await signup(built)
+    const b = await member(built, a, 'owner')
+    const asOwner = (userId: string): Actor => ({ userId, orgId: a.org.id, role: 'owner', via: 'session' })
+    g.shut()
+    const results = {
+      a: outcome(replicaA.members.remove(asOwner(a.user.id), b.user.id)),
+      b: outcome(replicaB.members.remove(asOwner(b.user.id), a.user.id)),
+    }
+    await g.reached(['a', 'b'], [results.a, results.b])
+    t.pass(`${first} first: both removals passed their role check as owners before either changed anything`)
+    if (postgres) {
+      // Both in the database at once: a third session holds the org row, each removal is let go
+      // in turn and seen waiting for it, and then the row is freed.
+      let free!: () => void
+      const freed = new Promise<void>((resolve) => (free = resolve))
+      let holding!: () => void
+      const held = new Promise<void>((resolve) => (holding = resolve))
+      const holder = built.db.transaction(async (tx) => {
+        await tx.execute(sql`select id from orgs where id = ${a.org.id} for update`)
+        holding()
+        await freed
+      })
+      await held
+      g.release(first)
+      await lockWaiters(built, 1)
+      g.release(second)
+      t.equal(await lockWaiters(built, 2), 2, 'both removals were waiting on the org at once')
+      free()
+      await holder
+    } else {
+      // PGlite has one connection: transactions run one after the other, in the order let go.
+      g.release(first)
+      g.release(second)
+    }
+    t.equal(await results[first], 'removed', `${first}, first, removes the other`)
+    t.equal(await results[second], 'forbidden', `${second}, second, is no longer a member and removes no one`)
+    const winner = first === 'a' ? a : b
+    const left = await built.db.select().from(schema.orgMembers).where(eq(schema.orgMembers.orgId, a.org.id))
+    t.same(left.map((m) => [m.userId, m.role]), [[winner.user.id, 'owner']], 'the winner is left, an owner')
+    const removals = await built.db
+      .select()
+      .from(schema.auditEvents)
+      .where(and(eq(schema.auditEvents.kind, 'member.removed'), eq(schema.auditEvents.orgId, a.org.id)))
+    t.equal(removals.length, 1, 'one removal recorded')
   }
+})
+
+t.test('an admin cannot withdraw an invitation to become an owner by inviting the address again', async (t) => {
+  const built = await build(t)
+  const owner = await signup(built)
+  const admin = await member(built, owner, 'admin')
+  const invite = (headers: Headers, email: string, role: string) => built.app.inject({ method: 'POST', url: '/api/members', headers, payload: { email, role } })
+  t.equal((await invite(owner.headers, 'boss@example.com', 'owner')).statusCode, 201)
+  const before = await rowCounts(built)
+  for (const role of ['viewer', 'admin']) expectError(t, await invite(admin.headers, 'BOSS@example.com', role), 403, 'forbidden')
+  t.same(await rowCounts(built), before, 'nothing was written')
+  const pending = await built.app.inject({ method: 'GET', url: '/api/members/invitations', headers: owner.headers })
+  t.same((pending.json() as { invitations: Array<{ email: string; role: string; status: string }> }).invitations.map((i) => [i.email, i.role, i.status]), [['boss@example.com', 'owner', 'pending']])
+  const token = await emailedToken(built, 'boss@example.com', 'member_invite')
+  const joined = await built.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { invitation_token: token, password: 'correct horse battery' } })
+  t.equal(joined.statusCode, 201, "the owner's invitation still works")
+  t.equal(joined.json().role, 'owner')
+  t.equal((await invite(admin.headers, 'other@example.com', 'viewer')).statusCode, 201, 'admins still invite, and replace, the rest')
+  t.equal((await invite(admin.headers, 'other@example.com', 'reviewer')).statusCode, 201)
 })
 
 t.test('a request that began before its caller was removed or demoted acts with what they are now', async (t) => {

@@ -24,6 +24,14 @@ export function scheduledTasks(services: Services, intervals: ScheduleIntervals)
     { name: 'deadline-sweeper', everyMs: intervals.sweepIntervalMs, run: () => services.deadlines.sweep() },
     { name: 'reminders', everyMs: intervals.sweepIntervalMs, run: () => services.reminders.scan() },
     { name: 'seed-sync', everyMs: intervals.seedSyncIntervalMs, run: () => services.seeds.syncAll() },
-    { name: 'outbox-prune', everyMs: HOUR, run: () => services.outbox.prune(KEEP_FINISHED_JOBS_MS) },
+    // Finished jobs, and expired account links (sign-up requests hold password hashes).
+    {
+      name: 'outbox-prune',
+      everyMs: HOUR,
+      run: async () => {
+        await services.outbox.prune(KEEP_FINISHED_JOBS_MS)
+        await services.accounts.pruneExpiredLinks()
+      },
+    },
   ]
 }

@@ -19,6 +19,8 @@ const password = verbatim()
 // Emailed link tokens; their own checks (prefix, checksum) come in the service.
 const token = verbatim().min(1).max(100)
 const passwordChanged = z.object({ status: z.literal('password_changed') })
+// A login's password: any length, since it was chosen under whatever rules held then.
+const currentPassword = verbatim().min(1).max(200)
 
 /** Accounts: sign-up, login, invitations and passwords. The public ones are rate limited per client address. */
 const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, config, rateLimit }) => {
@@ -95,17 +97,34 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
     '/api/auth/join',
     {
       config: { rateLimit },
-      onRequest: app.authenticate,
+      // With email and password the body is the credential, as at login; otherwise the caller's session is.
+      preHandler: async (request, reply) => {
+        if (request.body.password === undefined) await app.authenticate(request, reply)
+      },
       schema: {
         tags: ['auth'],
         summary: 'Accept a member invitation sent to your email; the session moves to that organisation',
+        description:
+          'Logged in as the invited address: send `{token}`. Not logged in (for example an account that belongs ' +
+          'to no organisation, which cannot log in): send `{token, email, password}`; a wrong email or password ' +
+          'gets the same 401 as login.',
         security: admin,
-        body: z.object({ token }),
+        body: z
+          .object({ token, email: emailField.optional(), password: currentPassword.optional() })
+          .superRefine((body, ctx) => {
+            if ((body.email === undefined) === (body.password === undefined)) return
+            const missing = body.email === undefined ? 'email' : 'password'
+            ctx.addIssue({ code: 'custom', path: [missing], message: 'email and password go together' })
+          }),
         response: { 200: sessionSchema, ...errors, 410: errorSchema },
       },
     },
     async (request, reply) => {
-      const result = await services.members.accept(actorOf(request), request.body.token)
+      const { token, email, password } = request.body
+      const result =
+        email !== undefined && password !== undefined
+          ? await services.accounts.joinWithPassword({ token, email, password })
+          : await services.members.accept(actorOf(request), token)
       startSession(reply, result.session)
       return presentSession(result)
     },
@@ -120,7 +139,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
         tags: ['auth'],
         summary: 'Change your password; your other sessions end',
         security: admin,
-        body: z.object({ current_password: verbatim().min(1).max(200), new_password: password }),
+        body: z.object({ current_password: currentPassword, new_password: password }),
         response: { 200: passwordChanged, ...errors },
       },
     },
@@ -151,12 +170,16 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
       config: { rateLimit },
       schema: {
         tags: ['auth'],
-        summary: 'Set a new password with the emailed reset link; every session of the account ends',
+        summary: 'Set a new password with the emailed reset link; every session of the account ends and every API key it made is revoked',
+        description: 'Keys are revoked in every organisation, since whoever had taken the account over may have made them; `api_keys_revoked` says how many.',
         body: z.object({ token, new_password: password }),
-        response: { 200: passwordChanged, ...errors, 410: errorSchema },
+        response: { 200: passwordChanged.extend({ api_keys_revoked: z.number().int() }), ...errors, 410: errorSchema },
       },
     },
-    async (request) => services.accounts.resetPassword({ token: request.body.token, newPassword: request.body.new_password }),
+    async (request) => {
+      const result = await services.accounts.resetPassword({ token: request.body.token, newPassword: request.body.new_password })
+      return { status: result.status, api_keys_revoked: result.apiKeysRevoked }
+    },
   )
 
   app.post(
@@ -166,7 +189,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
       schema: {
         tags: ['auth'],
         summary: 'Log in; sets the session cookie',
-        body: z.object({ email: emailField, password: verbatim().min(1).max(200), org_id: z.uuid().optional() }),
+        body: z.object({ email: emailField, password: currentPassword, org_id: z.uuid().optional() }),
         response: { 200: sessionSchema, ...errors },
       },
     },
@@ -195,7 +218,12 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
     '/api/auth/logout-all',
     {
       onRequest: app.authenticate,
-      schema: { tags: ['auth'], summary: 'End every session of your account', security: admin, response: { 204: z.null(), ...errors } },
+      schema: {
+        tags: ['auth'],
+        summary: 'End every session of your account, in every organisation (a session only: an API key gets 403)',
+        security: admin,
+        response: { 204: z.null(), ...errors },
+      },
     },
     async (request, reply) => {
       await services.accounts.logoutAll(actorOf(request))

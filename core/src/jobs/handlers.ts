@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import type { GitHost } from '../adapters/git-host.ts'
 import type { Mailer, OutgoingEmail } from '../adapters/mailer.ts'
 import type { Clock } from '../clock.ts'
@@ -11,14 +11,20 @@ import {
   memberInvitations,
   orgMembers,
   orgs,
-  passwordResets,
   signupRequests,
   users,
 } from '../db/schema/index.ts'
 import { renderTemplate, type TemplateVariables } from '../email.ts'
 import { escapeHtml, renderMarkdown } from '../markdown.ts'
 import type { TokenHasher } from '../tokens.ts'
-import { ACCOUNT_PAGES, memberInvitationToken, passwordResetToken, signupConfirmationToken } from '../services/account-links.ts'
+import {
+  ACCOUNT_PAGES,
+  byEmail,
+  issuePasswordReset,
+  memberInvitationToken,
+  passwordResetToken,
+  signupConfirmationToken,
+} from '../services/account-links.ts'
 import type { EmailTemplateService } from '../services/email-templates.ts'
 import { formatDeadline, startLinkToken } from '../services/invitations.ts'
 import type { Lifecycle } from '../services/lifecycle.ts'
@@ -185,21 +191,25 @@ export function createJobHandlers({ db, mailer, gitHost, lifecycle, templates, t
       })
     },
 
+    /**
+     * Makes and emails a reset link, or does nothing: for an address without an account (no
+     * user id: the request did the same work anyway), or one that got a link a moment ago.
+     */
     async 'email.password_reset'(job) {
-      const [row] = await db
-        .select({ reset: passwordResets, user: users })
-        .from(passwordResets)
-        .innerJoin(users, eq(users.id, passwordResets.userId))
-        .where(eq(passwordResets.id, field(job, 'passwordResetId')))
-      if (!row || row.reset.usedAt || row.reset.expiresAt <= clock.now()) return
+      const userId = job.payload['userId']
+      if (typeof userId !== 'string' || userId === '') return
+      const reset = await issuePasswordReset(db, { tokens, clock }, field(job, 'passwordResetId'), userId)
+      if (!reset || reset.usedAt || reset.expiresAt <= clock.now()) return
+      const [user] = await db.select({ email: users.email }).from(users).where(eq(users.id, userId))
+      if (!user) return
       await deliver(job, {
         orgId: null,
         kind: 'password_reset',
-        to: row.user.email,
+        to: user.email,
         ...accountEmail('Reset your Takehome password', [
-          `Someone, hopefully you, asked to reset the password of the Takehome account ${row.user.email}.`,
-          `Choose a new password here before ${formatDeadline(row.reset.expiresAt)}; the link works once:`,
-          { link: `${appBaseUrl}${ACCOUNT_PAGES.resetPassword}/${passwordResetToken(tokens, row.reset.id)}` },
+          `Someone, hopefully you, asked to reset the password of the Takehome account ${user.email}.`,
+          `Choose a new password here before ${formatDeadline(reset.expiresAt)}; the link works once:`,
+          { link: `${appBaseUrl}${ACCOUNT_PAGES.resetPassword}/${passwordResetToken(tokens, reset.id)}` },
           'If it was not you, ignore this email: your password stays as it is.',
         ]),
       })
@@ -207,15 +217,14 @@ export function createJobHandlers({ db, mailer, gitHost, lifecycle, templates, t
 
     /**
      * Confirms a sign-up, or, when the address already has an account, says so instead.
-     * Deciding it here keeps the sign-up answer the same for both.
+     * Deciding it here keeps the sign-up answer the same for both. Whoever signed up chose
+     * the name and the org name, and may not own the address: neither goes into the email,
+     * so open sign-up cannot carry someone's text to a stranger's inbox.
      */
     async 'email.signup_confirm'(job) {
       const [request] = await db.select().from(signupRequests).where(eq(signupRequests.id, field(job, 'signupRequestId')))
       if (!request || request.usedAt || request.expiresAt <= clock.now()) return
-      const [account] = await db
-        .select({ id: users.id })
-        .from(users)
-        .where(eq(sql`lower(${users.email})`, request.email.toLowerCase()))
+      const [account] = await db.select({ id: users.id }).from(users).where(byEmail(users.email, request.email))
       const email = account
         ? accountEmail('You already have a Takehome account', [
             `Someone, hopefully you, tried to sign up to Takehome as ${request.email}. This address already has an account, so nothing was created.`,
@@ -225,7 +234,7 @@ export function createJobHandlers({ db, mailer, gitHost, lifecycle, templates, t
             { link: `${appBaseUrl}${ACCOUNT_PAGES.resetPassword}` },
           ])
         : accountEmail('Confirm your Takehome sign-up', [
-            `Someone, hopefully you, signed up to Takehome as ${request.email} to create the organisation ${request.orgName}.`,
+            `Someone, hopefully you, signed up to Takehome as ${request.email} to create a new organisation.`,
             `Confirm it here before ${formatDeadline(request.expiresAt)}; the link works once:`,
             { link: `${appBaseUrl}${ACCOUNT_PAGES.confirmSignup}/${signupConfirmationToken(tokens, request.id)}` },
             'If it was not you, ignore this email: nothing is created without the link.',

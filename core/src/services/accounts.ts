@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { and, asc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
 import { type Actor, actorRef, requireRole } from '../actor.ts'
 import { recordAudit } from '../audit.ts'
 import type { Clock } from '../clock.ts'
@@ -10,20 +10,17 @@ import { AppError, conflict, isUniqueViolation, notFound } from '../errors.ts'
 import { enqueue } from '../jobs/outbox.ts'
 import type { PasswordHasher } from '../passwords.ts'
 import { generateToken, isWellFormedToken, type TokenHasher, tokenHint } from '../tokens.ts'
-import {
-  linkRefused,
-  openSession,
-  PASSWORD_RESET_TTL_MS,
-  passwordResetToken,
-  SIGNUP_CONFIRMATION_TTL_MS,
-  signupConfirmationToken,
-} from './account-links.ts'
-import { claimMemberInvitation, joinByInvitation, requireSession } from './members.ts'
+import { byEmail, linkRefused, openSession, sameEmail, SIGNUP_CONFIRMATION_TTL_MS, signupConfirmationToken, spendLink } from './account-links.ts'
+import { alreadyAMember, claimMemberInvitation, joinByInvitation, requireSession, wrongEmail } from './members.ts'
 
 // Writing last_used_at on every request would turn every read into a write.
 const LAST_USED_GRANULARITY_MS = 60_000
 // Any constant shared by every process on the database: it only serialises the first sign-ups.
 const FIRST_SIGNUP_LOCK = 7_415_311
+// With the address's hash, serialises the sign-up requests of one address.
+const SIGNUP_REQUEST_LOCK = 7_415_312
+/** At most one confirmation email per address this often, however often sign-up is asked for. */
+export const SIGNUP_REQUEST_COOLDOWN_MS = 10 * 60 * 1000
 
 export type SignupMode = Config['signup']
 
@@ -40,8 +37,6 @@ const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'email
 const signupClosed = () =>
   new AppError(403, 'signup_closed', 'sign-up is by invitation on this server: ask an owner of your organisation for an invitation')
 const emailTaken = (then: string) => conflict('email_taken', `an account with this email already exists; ${then}`)
-
-const byEmail = (email: string) => eq(sql`lower(${users.email})`, email.toLowerCase())
 
 export function createAccountService({ db, tokens, passwords, clock, signup: mode }: AccountDeps) {
   const sessionDeps = { tokens, clock }
@@ -66,23 +61,65 @@ export function createAccountService({ db, tokens, passwords, clock, signup: mod
   /**
    * Records a sign-up to confirm by email. Whether the address already has an account is
    * decided by the email job, not here, so this answer (and its timing) is the same for both.
+   * An address with a request still pending from the last few minutes gets no other: open
+   * sign-up must not be a way to flood someone's inbox. The answer is the same either way.
    */
   async function requestSignup(input: { email: string; name?: string; orgName: string }, passwordHash: string) {
     const id = randomUUID()
+    const now = clock.now()
     await db.transaction(async (tx) => {
-      await tx.insert(signupRequests).values({
-        id,
-        email: input.email,
-        name: input.name,
-        orgName: input.orgName,
-        passwordHash,
-        tokenHash: tokens.hash(signupConfirmationToken(tokens, id)),
-        expiresAt: new Date(clock.now().getTime() + SIGNUP_CONFIRMATION_TTL_MS),
+      await tx.execute(sql`select pg_advisory_xact_lock(${SIGNUP_REQUEST_LOCK}, hashtext(${input.email.toLowerCase()}))`)
+      const [pending] = await tx
+        .select({ id: signupRequests.id })
+        .from(signupRequests)
+        .where(
+          and(
+            byEmail(signupRequests.email, input.email),
+            isNull(signupRequests.usedAt),
+            gt(signupRequests.expiresAt, now),
+            gt(signupRequests.createdAt, new Date(now.getTime() - SIGNUP_REQUEST_COOLDOWN_MS)),
+          ),
+        )
+        .limit(1)
+      if (!pending) {
+        await tx.insert(signupRequests).values({
+          id,
+          email: input.email,
+          name: input.name,
+          orgName: input.orgName,
+          passwordHash,
+          tokenHash: tokens.hash(signupConfirmationToken(tokens, id)),
+          expiresAt: new Date(now.getTime() + SIGNUP_CONFIRMATION_TTL_MS),
+          createdAt: now,
+        })
+        await enqueue(tx, [{ kind: 'email.signup_confirm', orgId: null, payload: { signupRequestId: id } }])
+      }
+      await recordAudit(tx, {
+        orgId: null,
+        kind: 'auth.signup_requested',
+        actor: 'anonymous',
+        target: pending?.id ?? id,
+        meta: { email: input.email.toLowerCase(), ...(pending ? { throttled: true } : {}) },
       })
-      await enqueue(tx, [{ kind: 'email.signup_confirm', orgId: null, payload: { signupRequestId: id } }])
-      await recordAudit(tx, { orgId: null, kind: 'auth.signup_requested', actor: 'anonymous', target: id, meta: { email: input.email.toLowerCase() } })
     })
     return { status: 'confirmation_sent' as const }
+  }
+
+  /** The account with this email and password, or the one answer login gives for every failure. */
+  async function verifyCredentials(input: { email: string; password: string }) {
+    const [user] = await db.select().from(users).where(byEmail(users.email, input.email))
+    // Verified even without an account (against no hash), so both failures take as long.
+    const ok = await passwords.verify(user?.passwordHash ?? null, input.password)
+    if (!user || !ok) {
+      await recordAudit(db, {
+        orgId: null,
+        kind: 'auth.login_failed',
+        actor: 'anonymous',
+        meta: { email: input.email.toLowerCase(), reason: user ? 'wrong_password' : 'unknown_email' },
+      })
+      throw invalidCredentials()
+    }
+    return user
   }
 
   /** Ends sessions of `userId` (all, or all but `keep`); returns how many ended. */
@@ -131,20 +168,19 @@ export function createAccountService({ db, tokens, passwords, clock, signup: mod
     /** Follows the emailed sign-up link: creates the account, its org and a session. */
     async confirmSignup(token: string) {
       if (mode !== 'open') throw signupClosed()
-      if (!isWellFormedToken('signupConfirm', token)) throw linkRefused('sign-up', 'unknown')
-      const tokenHash = tokens.hash(token)
       const now = clock.now()
       try {
         return await db.transaction(async (tx) => {
-          const [request] = await tx
-            .update(signupRequests)
-            .set({ usedAt: now })
-            .where(and(eq(signupRequests.tokenHash, tokenHash), isNull(signupRequests.usedAt), gt(signupRequests.expiresAt, now)))
-            .returning()
-          if (!request) {
-            const [found] = await tx.select().from(signupRequests).where(eq(signupRequests.tokenHash, tokenHash))
-            throw linkRefused('sign-up', !found ? 'unknown' : found.usedAt ? 'used' : 'expired')
-          }
+          const request = await spendLink(
+            { tokens, kind: 'signupConfirm', token, what: 'sign-up', now },
+            (tokenHash) =>
+              tx
+                .update(signupRequests)
+                .set({ usedAt: now })
+                .where(and(eq(signupRequests.tokenHash, tokenHash), isNull(signupRequests.usedAt), gt(signupRequests.expiresAt, now)))
+                .returning(),
+            (tokenHash) => tx.select().from(signupRequests).where(eq(signupRequests.tokenHash, tokenHash)),
+          )
           return createOwner(tx, request, 'confirmation')
         })
       } catch (err) {
@@ -163,9 +199,7 @@ export function createAccountService({ db, tokens, passwords, clock, signup: mod
       try {
         return await db.transaction(async (tx) => {
           const invitation = await claimMemberInvitation(tx, tokens, input.token, now)
-          if (input.email && input.email.toLowerCase() !== invitation.email.toLowerCase()) {
-            throw new AppError(403, 'invitation_for_another_email', 'this invitation was sent to another email address')
-          }
+          if (input.email && !sameEmail(input.email, invitation.email)) throw wrongEmail()
           const [user] = await tx.insert(users).values({ email: invitation.email, name: input.name, passwordHash }).returning()
           await recordAudit(tx, { orgId: invitation.orgId, kind: 'user.signup', actor: `user:${user!.id}`, target: user!.id, meta: { via: 'member_invitation' } })
           const org = await joinByInvitation(tx, invitation, user!.id, `user:${user!.id}`)
@@ -174,23 +208,35 @@ export function createAccountService({ db, tokens, passwords, clock, signup: mod
         })
       } catch (err) {
         // The token holder owns the address, so saying it has an account tells them nothing new.
-        if (isUniqueViolation(err)) throw emailTaken('log in, then accept the invitation')
+        if (isUniqueViolation(err)) throw emailTaken('log in with its password to accept the invitation')
+        throw err
+      }
+    },
+
+    /**
+     * Accepts a member invitation with the invited account's email and password, for
+     * someone who cannot log in first (an account of no org). Refused exactly as a login
+     * is; then joins and opens a session in that org.
+     */
+    async joinWithPassword(input: { token: string; email: string; password: string }) {
+      const user = await verifyCredentials(input)
+      const now = clock.now()
+      try {
+        return await db.transaction(async (tx) => {
+          const invitation = await claimMemberInvitation(tx, tokens, input.token, now)
+          if (!sameEmail(user.email, invitation.email)) throw wrongEmail()
+          const org = await joinByInvitation(tx, invitation, user.id, `user:${user.id}`)
+          const session = await openSession(tx, sessionDeps, user.id, org.id)
+          return { user, org, role: invitation.role, session }
+        })
+      } catch (err) {
+        if (isUniqueViolation(err)) throw alreadyAMember()
         throw err
       }
     },
 
     async login(input: { email: string; password: string; orgId?: string }) {
-      const [user] = await db.select().from(users).where(byEmail(input.email))
-      const ok = await passwords.verify(user?.passwordHash ?? null, input.password)
-      if (!user || !ok) {
-        await recordAudit(db, {
-          orgId: null,
-          kind: 'auth.login_failed',
-          actor: 'anonymous',
-          meta: { email: input.email.toLowerCase(), reason: user ? 'wrong_password' : 'unknown_email' },
-        })
-        throw invalidCredentials()
-      }
+      const user = await verifyCredentials(input)
       const memberships = await db
         .select({ org: orgs, role: orgMembers.role })
         .from(orgMembers)
@@ -213,6 +259,7 @@ export function createAccountService({ db, tokens, passwords, clock, signup: mod
 
     /** Ends every session of the caller, in every org, this one included. */
     async logoutAll(actor: Actor) {
+      requireSession(actor, 'signing out everywhere')
       await db.transaction(async (tx) => {
         const ended = await endSessions(tx, actor.userId)
         await recordAudit(tx, { orgId: actor.orgId, kind: 'auth.logout_all', actor: actorRef(actor), target: actor.userId, meta: { sessions_ended: ended } })
@@ -238,11 +285,13 @@ export function createAccountService({ db, tokens, passwords, clock, signup: mod
     },
 
     /**
-     * Emails a password reset link when the address has an account. The caller is always
-     * told the same thing, so the answer does not say whether it has one.
+     * Emails a password reset link when the address has an account (at most one per account
+     * every few minutes). The request does the same work, and the caller is told the same
+     * thing, either way: one look-up, one audit row, one job with ids only; the job decides.
      */
     async requestPasswordReset(email: string) {
-      const [user] = await db.select({ id: users.id }).from(users).where(byEmail(email))
+      const [user] = await db.select({ id: users.id }).from(users).where(byEmail(users.email, email))
+      const passwordResetId = randomUUID()
       await db.transaction(async (tx) => {
         await recordAudit(tx, {
           orgId: null,
@@ -251,41 +300,65 @@ export function createAccountService({ db, tokens, passwords, clock, signup: mod
           target: user?.id,
           meta: { email: email.toLowerCase(), known: Boolean(user) },
         })
-        if (!user) return
-        const id = randomUUID()
-        await tx.insert(passwordResets).values({
-          id,
-          userId: user.id,
-          tokenHash: tokens.hash(passwordResetToken(tokens, id)),
-          expiresAt: new Date(clock.now().getTime() + PASSWORD_RESET_TTL_MS),
-        })
-        await enqueue(tx, [{ kind: 'email.password_reset', orgId: null, payload: { passwordResetId: id } }])
+        await enqueue(tx, [{ kind: 'email.password_reset', orgId: null, payload: { passwordResetId, userId: user?.id ?? '' } }])
       })
       return { status: 'sent' as const }
     },
 
-    /** Follows the emailed reset link: sets the password and ends every session of the account. */
+    /**
+     * Follows the emailed reset link: sets the password, ends every session of the account and
+     * revokes every API key it made, in every org. Whoever reset it may be recovering it from
+     * someone who took it over, and a key made then would otherwise outlive the new password.
+     */
     async resetPassword(input: { token: string; newPassword: string }) {
+      // A malformed link costs no password hash.
       if (!isWellFormedToken('passwordReset', input.token)) throw linkRefused('password reset', 'unknown')
       const passwordHash = await passwords.hash(input.newPassword)
-      const tokenHash = tokens.hash(input.token)
       const now = clock.now()
-      await db.transaction(async (tx) => {
-        const [reset] = await tx
-          .update(passwordResets)
-          .set({ usedAt: now })
-          .where(and(eq(passwordResets.tokenHash, tokenHash), isNull(passwordResets.usedAt), gt(passwordResets.expiresAt, now)))
-          .returning()
-        if (!reset) {
-          const [found] = await tx.select().from(passwordResets).where(eq(passwordResets.tokenHash, tokenHash))
-          throw linkRefused('password reset', !found ? 'unknown' : found.usedAt ? 'used' : 'expired')
-        }
+      const revoked = await db.transaction(async (tx) => {
+        const reset = await spendLink(
+          { tokens, kind: 'passwordReset', token: input.token, what: 'password reset', now },
+          (tokenHash) =>
+            tx
+              .update(passwordResets)
+              .set({ usedAt: now })
+              .where(and(eq(passwordResets.tokenHash, tokenHash), isNull(passwordResets.usedAt), gt(passwordResets.expiresAt, now)))
+              .returning(),
+          (tokenHash) => tx.select().from(passwordResets).where(eq(passwordResets.tokenHash, tokenHash)),
+        )
         await tx.update(users).set({ passwordHash }).where(eq(users.id, reset.userId))
         await spendResets(tx, reset.userId)
         const ended = await endSessions(tx, reset.userId)
-        await recordAudit(tx, { orgId: null, kind: 'user.password_reset', actor: `user:${reset.userId}`, target: reset.userId, meta: { sessions_ended: ended } })
+        const keys = await tx
+          .update(apiKeys)
+          .set({ revokedAt: now })
+          .where(and(eq(apiKeys.createdBy, reset.userId), isNull(apiKeys.revokedAt)))
+          .returning({ id: apiKeys.id, orgId: apiKeys.orgId })
+        await recordAudit(tx, {
+          orgId: null,
+          kind: 'user.password_reset',
+          actor: `user:${reset.userId}`,
+          target: reset.userId,
+          meta: { sessions_ended: ended, api_keys_revoked: keys.map((k) => k.id) },
+        })
+        // Each org's own trail says why its keys stopped working.
+        for (const key of keys) {
+          await recordAudit(tx, { orgId: key.orgId, kind: 'api_key.revoked', actor: `user:${reset.userId}`, target: key.id, meta: { reason: 'password_reset' } })
+        }
+        return keys.length
       })
-      return { status: 'password_changed' as const }
+      return { status: 'password_changed' as const, apiKeysRevoked: revoked }
+    },
+
+    /**
+     * Drops sign-up requests (which hold password hashes) and reset links past their expiry,
+     * used or not: nothing reads them after that. Safe to run any number of times.
+     */
+    async pruneExpiredLinks() {
+      const now = clock.now()
+      const signups = await db.delete(signupRequests).where(lte(signupRequests.expiresAt, now)).returning({ id: signupRequests.id })
+      const resets = await db.delete(passwordResets).where(lte(passwordResets.expiresAt, now)).returning({ id: passwordResets.id })
+      return { signupRequests: signups.length, passwordResets: resets.length }
     },
 
     /** Resolves a session cookie to an actor; undefined when unknown or expired. */

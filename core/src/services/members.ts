@@ -4,11 +4,11 @@ import { type Actor, actorRef, MANAGE, requireRole } from '../actor.ts'
 import { recordAudit } from '../audit.ts'
 import type { Clock } from '../clock.ts'
 import type { Db, Executor } from '../db/client.ts'
-import { memberInvitations, orgMembers, orgs, type Role, sessions, users } from '../db/schema/index.ts'
+import { apiKeys, memberInvitations, orgMembers, orgs, type Role, sessions, users } from '../db/schema/index.ts'
 import { AppError, conflict, forbidden, isUniqueViolation, notFound } from '../errors.ts'
 import { enqueue } from '../jobs/outbox.ts'
-import { isWellFormedToken, type TokenHasher } from '../tokens.ts'
-import { linkRefused, MEMBER_INVITATION_TTL_MS, memberInvitationToken, openSession } from './account-links.ts'
+import type { TokenHasher } from '../tokens.ts'
+import { byEmail, MEMBER_INVITATION_TTL_MS, memberInvitationToken, openSession, sameEmail, spendLink } from './account-links.ts'
 
 export type MemberInvitation = typeof memberInvitations.$inferSelect
 export type MemberInvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired'
@@ -16,11 +16,9 @@ export type MemberInvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expir
 export const memberInvitationStatus = (row: MemberInvitation, now: Date): MemberInvitationStatus =>
   row.acceptedAt ? 'accepted' : row.revokedAt ? 'revoked' : row.expiresAt <= now ? 'expired' : 'pending'
 
-const sameEmail = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
-
 export const alreadyAMember = () => conflict('already_a_member', 'this person is already a member')
 
-const wrongEmail = () =>
+export const wrongEmail = () =>
   new AppError(403, 'invitation_for_another_email', 'this invitation was sent to another email address; log in as that address to accept it')
 
 export const requireSession = (actor: Actor, what: string) => {
@@ -31,25 +29,28 @@ export const requireSession = (actor: Actor, what: string) => {
  * Takes a member invitation for the holder of its emailed token: one guarded statement, so
  * of two concurrent uses exactly one wins. The caller's transaction adds the membership.
  */
-export async function claimMemberInvitation(tx: Executor, tokens: TokenHasher, token: string, now: Date): Promise<MemberInvitation> {
-  if (!isWellFormedToken('memberInvite', token)) throw linkRefused('invitation', 'unknown')
-  const tokenHash = tokens.hash(token)
-  const [claimed] = await tx
-    .update(memberInvitations)
-    .set({ acceptedAt: now })
-    .where(
-      and(
-        eq(memberInvitations.tokenHash, tokenHash),
-        isNull(memberInvitations.acceptedAt),
-        isNull(memberInvitations.revokedAt),
-        gt(memberInvitations.expiresAt, now),
-      ),
-    )
-    .returning()
-  if (claimed) return claimed
-  const [found] = await tx.select().from(memberInvitations).where(eq(memberInvitations.tokenHash, tokenHash))
-  const status = found ? memberInvitationStatus(found, now) : 'unknown'
-  throw linkRefused('invitation', status === 'accepted' ? 'used' : status === 'pending' ? 'unknown' : status)
+export function claimMemberInvitation(tx: Executor, tokens: TokenHasher, token: string, now: Date): Promise<MemberInvitation> {
+  return spendLink(
+    { tokens, kind: 'memberInvite', token, what: 'invitation', now },
+    (tokenHash) =>
+      tx
+        .update(memberInvitations)
+        .set({ acceptedAt: now })
+        .where(
+          and(
+            eq(memberInvitations.tokenHash, tokenHash),
+            isNull(memberInvitations.acceptedAt),
+            isNull(memberInvitations.revokedAt),
+            gt(memberInvitations.expiresAt, now),
+          ),
+        )
+        .returning(),
+    (tokenHash) =>
+      tx
+        .select({ usedAt: memberInvitations.acceptedAt, revokedAt: memberInvitations.revokedAt, expiresAt: memberInvitations.expiresAt })
+        .from(memberInvitations)
+        .where(eq(memberInvitations.tokenHash, tokenHash)),
+  )
 }
 
 /**
@@ -124,26 +125,25 @@ export function createMemberService({ db, tokens, clock }: MemberDeps) {
       requireRole(actor, MANAGE)
       if (input.role === 'owner' && actor.role !== 'owner') throw forbidden('only an owner can invite another owner')
       const now = clock.now()
-      const email = sql`lower(${input.email})`
       return db.transaction(async (tx) => {
         const [member] = await tx
           .select({ userId: orgMembers.userId })
           .from(orgMembers)
           .innerJoin(users, eq(users.id, orgMembers.userId))
-          .where(and(eq(orgMembers.orgId, actor.orgId), eq(sql`lower(${users.email})`, email)))
+          .where(and(eq(orgMembers.orgId, actor.orgId), byEmail(users.email, input.email)))
         if (member) throw alreadyAMember()
-        const replaced = await tx
-          .update(memberInvitations)
-          .set({ revokedAt: now })
-          .where(
-            and(
-              eq(memberInvitations.orgId, actor.orgId),
-              eq(sql`lower(${memberInvitations.email})`, email),
-              isNull(memberInvitations.acceptedAt),
-              isNull(memberInvitations.revokedAt),
-            ),
-          )
-          .returning({ id: memberInvitations.id })
+        const outstanding = and(
+          eq(memberInvitations.orgId, actor.orgId),
+          byEmail(memberInvitations.email, input.email),
+          isNull(memberInvitations.acceptedAt),
+          isNull(memberInvitations.revokedAt),
+        )
+        // Replacing withdraws: an admin must not withdraw an owner's invitation this way either.
+        const pending = await tx.select({ role: memberInvitations.role }).from(memberInvitations).where(and(outstanding, gt(memberInvitations.expiresAt, now)))
+        if (actor.role !== 'owner' && pending.some((p) => p.role === 'owner')) {
+          throw forbidden('an owner invited this address to become an owner; only an owner can replace that invitation')
+        }
+        const replaced = await tx.update(memberInvitations).set({ revokedAt: now }).where(outstanding).returning({ id: memberInvitations.id })
         const id = randomUUID()
         const [row] = await tx
           .insert(memberInvitations)
@@ -256,8 +256,9 @@ export function createMemberService({ db, tokens, clock }: MemberDeps) {
     },
 
     /**
-     * Removes a member and ends their sessions in this org. Their API keys for the org
-     * stop working with the membership, since a key acts only through its creator's role.
+     * Removes a member, ends their sessions in this org and revokes the API keys they made
+     * for it: a key acts through its creator's membership, so one merely left unusable
+     * would work again if they were invited back.
      */
     async remove(actor: Actor, userId: string) {
       requireRole(actor, MANAGE)
@@ -275,12 +276,17 @@ export function createMemberService({ db, tokens, clock }: MemberDeps) {
           .delete(sessions)
           .where(and(eq(sessions.orgId, actor.orgId), eq(sessions.userId, userId)))
           .returning({ id: sessions.id })
+        const revoked = await tx
+          .update(apiKeys)
+          .set({ revokedAt: clock.now() })
+          .where(and(eq(apiKeys.orgId, actor.orgId), eq(apiKeys.createdBy, userId), isNull(apiKeys.revokedAt)))
+          .returning({ id: apiKeys.id })
         await recordAudit(tx, {
           orgId: actor.orgId,
           kind: 'member.removed',
           actor: actorRef(actor),
           target: userId,
-          meta: { role: row.role, sessions_ended: ended.length },
+          meta: { role: row.role, sessions_ended: ended.length, api_keys_revoked: revoked.map((k) => k.id) },
         })
         return row
       })

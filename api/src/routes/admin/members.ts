@@ -2,7 +2,14 @@ import { ROLES, type Services } from '@takehome/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../plugins/app/auth.ts'
-import { memberInvitationSchema, memberSchema, presentMemberInvitation, presentUser } from '../../presenters.ts'
+import {
+  memberInvitationSchema,
+  memberSchema,
+  newMemberInvitationSchema,
+  presentMemberInvitation,
+  presentNewMemberInvitation,
+  presentUser,
+} from '../../presenters.ts'
 import { admin, emailField, errors, idParams } from '../common.ts'
 
 const role = z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` })
@@ -33,15 +40,14 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
         summary: 'Invite someone by email; they become a member when they accept the emailed link (valid 7 days)',
         description:
           'The answer is the same whether or not the address already has an account. Inviting an address again ' +
-          'replaces its pending invitation. Only owners invite owners.',
+          'replaces its pending invitation. Only owners invite owners, and only owners replace an invitation to become an owner.',
         body: z.object({ email: emailField, role }),
-        response: { 201: memberInvitationSchema.omit({ created_at: true }), ...errors },
+        response: { 201: newMemberInvitationSchema, ...errors },
       },
     },
     async (request, reply) => {
       const invitation = await services.members.invite(actorOf(request), request.body)
-      const { created_at: _created, ...answer } = presentMemberInvitation(invitation)
-      return reply.status(201).send(answer)
+      return reply.status(201).send(presentNewMemberInvitation(invitation))
     },
   )
 
@@ -98,7 +104,7 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
       schema: {
         tags,
         security: admin,
-        summary: 'Remove a member (owners and admins; only owners remove owners); their sessions and API keys for this organisation stop working',
+        summary: 'Remove a member (owners and admins; only owners remove owners); their sessions in this organisation end and the API keys they made for it are revoked',
         params: userParams,
         response: { 200: memberRef, ...errors },
       },
