@@ -10,8 +10,8 @@ const nextConfig = {
   reactStrictMode: true,
   turbopack: { root: workspaceRoot },
   outputFileTracingRoot: workspaceRoot,
-  // Start links carry the candidate's secret token: keep them out of dev request logs.
-  logging: { incomingRequests: { ignore: [/^\/start\//] } },
+  // Start links and emailed account links carry their holder's secret token: keep them out of dev request logs.
+  logging: { incomingRequests: { ignore: [/^\/start\//, /^\/join\//, /^\/reset-password\//, /^\/signup\/confirm\//] } },
   async headers() {
     return [
       {
@@ -24,14 +24,15 @@ const nextConfig = {
           { key: 'Content-Security-Policy', value: "frame-ancestors 'none'" },
         ],
       },
-      {
-        // The header backs up the page's <meta name="referrer">, which only covers HTML.
-        source: '/start/:path*',
+      // The pages of emailed links hold their holder's secret in the URL. The header backs up
+      // each page's <meta name="referrer">, which only covers HTML.
+      ...['/start', '/join', '/reset-password', '/signup/confirm'].map((page) => ({
+        source: `${page}/:path*`,
         headers: [
           { key: 'Referrer-Policy', value: 'no-referrer' },
           { key: 'X-Robots-Tag', value: 'noindex, nofollow' },
         ],
-      },
+      })),
     ]
   },
 }

@@ -44,10 +44,6 @@ export function postAccount(path: string, body: unknown, session?: string): Prom
   })
 }
 
-/** The session the API started in its answer, raw, for a follow-up call in the same action. */
-export const startedSession = (outcome: ApiOutcome) =>
-  outcome.kind === 'ok' ? sessionCookieFrom(outcome.headers.getSetCookie())?.value : undefined
-
 /**
  * Hands the session the API started on to the browser, with the attributes the API gave
  * it: the browser talks to us, not to the API, so the API's Set-Cookie stops here.

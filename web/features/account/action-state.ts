@@ -9,7 +9,7 @@ export interface AccountState {
   /** What the person typed, to show again (an email address, a name). */
   values: Record<string, string>
   /** Set once it worked; with the session it opened, if it opened one. */
-  done: { session: AccountSession | null } | null
+  done: { session: AccountSession | null; apiKeysRevoked?: number } | null
 }
 
 export const IDLE: AccountState = { error: null, fields: {}, values: {}, done: null }

@@ -2,7 +2,7 @@
 
 import { isPlausibleToken, type ApiOutcome } from '../../lib/api-client'
 import { toSentence } from '../start/format'
-import { forgetSession, browserSession, passOnSession, postAccount, sessionOf, startedSession } from './account-api'
+import { browserSession, forgetSession, passOnSession, postAccount, sessionOf } from './account-api'
 import { IDLE, type AccountState } from './action-state'
 
 // Anyone can call a Server Action, so each one authenticates itself: the emailed link's
@@ -23,7 +23,7 @@ const OUR_WORDS: Record<string, string> = {
   invalid_credentials: 'The email or password is incorrect.',
   email_taken: 'This email address already has an account. Log in with it below to accept the invitation.',
   already_a_member: 'You are already a member of this organisation: there is nothing more to accept.',
-  not_a_member: 'This account is not a member of any organisation yet, so it cannot log in here.',
+  not_a_member: 'This account is not a member of any organisation yet, so it cannot log in here. Accept an invitation first.',
   unauthenticated: 'You are no longer logged in. Log in below to accept the invitation.',
 }
 
@@ -92,9 +92,8 @@ export async function joinWithNewAccount(_previous: AccountState, form: FormData
 }
 
 /**
- * An existing account accepts: logging in proves the password, and the API's join then
- * checks that the account is the invited address. The session of that login moves to the
- * organisation joined; if joining is refused it is ended rather than left behind.
+ * An existing account accepts with its email and password, which the API checks as at
+ * login and then that the account is the invited address; the browser gets the session.
  */
 export async function joinWithPassword(_previous: AccountState, form: FormData): Promise<AccountState> {
   const token = form.get('token')
@@ -104,16 +103,9 @@ export async function joinWithPassword(_previous: AccountState, form: FormData):
   if (!isPlausibleToken(token)) return refused(INVALID_LINK, 'The invitation could not be accepted', {}, values)
   const empty = missing({ email, password }, { email: 'email address', password: 'password' })
   if (empty) return { ...empty, values }
-  const login = await postAccount('/api/auth/login', { email, password })
-  if (login.kind !== 'ok') return refused(login, 'We could not log you in', { ...EMAIL, ...PASSWORD }, values)
-  const session = startedSession(login)
-  if (!session) return refused({ kind: 'error', status: 502, code: 'no_session', message: null }, 'We could not log you in', {}, values)
-  const joined = await postAccount('/api/auth/join', { token }, session)
-  if (joined.kind !== 'ok') {
-    await postAccount('/api/auth/logout', undefined, session)
-    return refused(joined, 'The invitation could not be accepted', {}, values)
-  }
-  return signedIn(joined)
+  const outcome = await postAccount('/api/auth/join', { token, email, password })
+  if (outcome.kind !== 'ok') return refused(outcome, 'The invitation could not be accepted', { ...EMAIL, ...PASSWORD }, values)
+  return signedIn(outcome)
 }
 
 /** The browser is already logged in: accept as that account, in one click. */
@@ -142,7 +134,8 @@ export async function resetPassword(_previous: AccountState, form: FormData): Pr
     return refused(outcome, 'Your password could not be changed', { new_password: { field: 'password', label: 'Password' } }, {})
   }
   await forgetSession()
-  return { ...IDLE, done: { session: null } }
+  const revoked = (outcome.body as { api_keys_revoked?: unknown } | null)?.api_keys_revoked
+  return { ...IDLE, done: { session: null, apiKeysRevoked: typeof revoked === 'number' ? revoked : 0 } }
 }
 
 /** Asks for a reset link. The API answers the same whether or not the address has an account. */

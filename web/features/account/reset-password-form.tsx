@@ -14,10 +14,12 @@ export function ResetPasswordForm({ token }: { token: string }) {
   const [mismatch, setMismatch] = useState(false)
 
   if (state.done) {
+    const keys = state.done.apiKeysRevoked ?? 0
     return (
       <div className="notice notice-success" role="status">
         <p>
-          <strong>Password changed.</strong> Every session of your account was signed out, in this browser too.{' '}
+          <strong>Password changed.</strong> Every session of your account was signed out, in this browser too
+          {keys === 1 ? ', and the API key it had made was revoked' : keys > 1 ? `, and the ${keys} API keys it had made were revoked` : ''}.{' '}
           <a href="/login">Log in with your new password</a>.
         </p>
       </div>
