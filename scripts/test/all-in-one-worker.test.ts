@@ -13,7 +13,7 @@ import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import type { MailMessage } from '../../api/test/helper.ts'
 import { underCI } from '../tap-report.mjs'
-import { freePort, jobCounts, launch, productClient, ready, requireWebBuild, root, type Running } from './helpers.ts'
+import { freePort, jobCounts, launch, productClient, ready, requireWebBuild, root, type Running, waitFor } from './helpers.ts'
 
 requireWebBuild()
 
@@ -42,18 +42,6 @@ async function unreachable(): Promise<string | undefined> {
     return `PostgreSQL is unreachable at ${new URL(PG_URL).host} (${(err as Error).message})`
   }
   return undefined
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Polls `probe` until it returns a value, or returns undefined once `capMs` has passed. */
-async function waitFor<T>(capMs: number, probe: () => Promise<T | undefined>): Promise<T | undefined> {
-  const until = Date.now() + capMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined || Date.now() > until) return value
-    await sleep(200)
-  }
 }
 
 /** A hosted-mode installation: its own PostgreSQL database and BullMQ key prefix, removed afterwards. */

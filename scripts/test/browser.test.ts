@@ -8,19 +8,16 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { candidateMachine, createSourceRepo } from '@takehome/core/testing'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import t, { type Test } from 'tap'
+import { launchChromium } from './helpers.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SCREENSHOT = '/tmp/takehome-start.png'
 const UTC_TIME = /^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC$/
 
 if (!existsSync(path.join(root, 'web/.next/BUILD_ID'))) {
   throw new Error('the web app is not built: run `npm test`, which builds it first')
-}
-if (!existsSync(CHROMIUM)) {
-  throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`)
 }
 
 async function freePort(): Promise<number> {
@@ -134,24 +131,6 @@ async function product(t: Test) {
   return { base, run, invite, revoke, startView }
 }
 
-async function browser(t: Test): Promise<Browser> {
-  const b = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
-  t.teardown(() => b.close())
-  return b
-}
-
 const text = async (page: Page, selector: string) => ((await page.locator(selector).textContent()) ?? '').trim()
 
 /** The command shown under a heading, read the way a person would copy it. */
@@ -159,7 +138,7 @@ const commandUnder = (page: Page, heading: string) => page.getByRole('region', {
 
 t.test('a candidate starts, clones with the command shown, pushes and submits', async (t) => {
   const app = await product(t)
-  const b = await browser(t)
+  const b = await launchChromium(t)
   const ada = await app.invite('ada@example.com', 'Ada')
   const context = await b.newContext({ viewport: { width: 1000, height: 900 } })
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.base })
@@ -258,7 +237,7 @@ t.test('a candidate starts, clones with the command shown, pushes and submits', 
 
 t.test('without JavaScript: the same forms start and submit', async (t) => {
   const app = await product(t)
-  const b = await browser(t)
+  const b = await launchChromium(t)
   const alan = await app.invite('alan@example.com')
   const context = await b.newContext({ javaScriptEnabled: false })
   const page = await context.newPage()
@@ -288,7 +267,7 @@ t.test('without JavaScript: the same forms start and submit', async (t) => {
 
 t.test('refusals and broken links read clearly', async (t) => {
   const app = await product(t)
-  const b = await browser(t)
+  const b = await launchChromium(t)
   const page = await b.newPage()
 
   await page.goto(`${app.base}/start/thi_${'x'.repeat(49)}`)
@@ -320,7 +299,7 @@ t.test('the start page says so when the API cannot be reached', async (t) => {
     run.child.kill('SIGKILL')
   })
   await ready(run, 'Ready in')
-  const b = await browser(t)
+  const b = await launchChromium(t)
   const page = await b.newPage()
   const token = `thi_${'y'.repeat(49)}`
   await page.goto(`http://127.0.0.1:${port}/start/${token}`)

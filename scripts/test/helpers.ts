@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { type Browser, chromium } from 'playwright-core'
+import type { Test } from 'tap'
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -80,4 +82,38 @@ export function productClient(base: string) {
 export async function jobCounts(base: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${base}/metrics`)).text()
   return Object.fromEntries([...text.matchAll(/^takehome_jobs\{state="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]))
+}
+
+/** Polls `probe` until it returns a value, or returns undefined once `capMs` has passed. */
+export async function waitFor<T>(capMs: number, probe: () => Promise<T | undefined>, everyMs = 200): Promise<T | undefined> {
+  const until = Date.now() + capMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined || Date.now() > until) return value
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+}
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** Debian's Chromium, headless, closed when `t` ends. */
+export async function launchChromium(t: Test): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`)
+  }
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+  t.teardown(() => browser.close())
+  return browser
 }

@@ -8,7 +8,7 @@ import { openPglite, schema } from '@takehome/core'
 import { candidateMachine, createSourceRepo, startResendDouble } from '@takehome/core/testing'
 import t, { type Test } from 'tap'
 import type { MailMessage } from '../../api/test/helper.ts'
-import { freePort, jobCounts, launch, productClient, ready, requireWebBuild, type Running } from './helpers.ts'
+import { freePort, jobCounts, launch, productClient, ready, requireWebBuild, type Running, waitFor } from './helpers.ts'
 
 requireWebBuild()
 
@@ -20,8 +20,6 @@ const OWNER = { email: 'owner@example.com', password: 'a long password', org_nam
 // Generous caps on waiting, so that a loaded machine fails only what is really broken.
 const MAIL_CAP_MS = 60_000
 const SWEEP_CAP_MS = 30_000
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * One product installation: a DATA_DIR and a port that outlive its processes, so that a
@@ -99,15 +97,6 @@ async function installation(t: Test, env: Record<string, string> = {}) {
 type Installation = Awaited<ReturnType<typeof installation>>
 
 /** Polls `probe` until it returns a value, or returns undefined once `capMs` has passed. */
-async function waitFor<T>(capMs: number, probe: () => Promise<T | undefined>, everyMs = 200): Promise<T | undefined> {
-  const until = Date.now() + capMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined || Date.now() > until) return value
-    await sleep(everyMs)
-  }
-}
-
 /** Every invite email, once the job queue has nothing left to do (or the cap has passed). */
 async function settledMail(product: Installation, cookie: string, expected: number) {
   return waitFor(MAIL_CAP_MS, async () => {
