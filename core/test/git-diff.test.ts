@@ -14,10 +14,10 @@ const MiB = 1024 * KiB
 const LIMITS: DiffLimits = { fileLines: 1_000, fileBytes: 256 * KiB, totalLines: 20_000, totalBytes: 2 * MiB, files: 1_000, scanBytes: 32 * MiB }
 
 /** A bare repository with two commits made by `git fast-import`: base holds `before`, head changes it to `after`. */
-function repository(t: Test, before: Record<string, string>, after: Record<string, string | null>) {
+function repository(t: Test, before: Record<string, string>, after: Record<string, string | null>, objectFormat = 'sha1') {
   const dir = mkdtempSync(path.join(tmpdir(), 'takehome-git-diff-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  execFileSync('git', ['init', '--quiet', '--bare', dir])
+  execFileSync('git', ['init', '--quiet', '--bare', `--object-format=${objectFormat}`, dir])
   const parts: Buffer[] = []
   const put = (text: string) => parts.push(Buffer.from(text))
   const commit = (ref: string, files: Record<string, string | null>, from?: string) => {
@@ -111,5 +111,31 @@ t.test('patches past the stream cap: the section cut off is dropped, and every f
     diff.files.slice(whole.length).every((f) => f.patch === null && f.patchOmitted === 'diff_too_large'),
     'the rest, from the one cut off, say the diff was too large',
   )
+  accounted(t, diff.files)
+})
+
+t.test('a SHA-256 repository: blob sizes are read for 64-hex object names', async (t) => {
+  const after: Record<string, string> = {}
+  for (let i = 0; i < 1_000; i++) after[`f-${i}.txt`] = `file ${i}`
+  const repo = repository(t, { 'README.md': '# x' }, after, 'sha256')
+  const diff = await boundedDiff(repo.dir, repo.base, repo.head, LIMITS)
+  t.equal(diff.files.length, 1_000)
+  t.ok(diff.files.every((f) => f.additions === 1 && f.patch !== null), 'every file is counted and has its patch')
+})
+
+t.test('a file whose name is not UTF-8 cannot be named to git from here: listed, counted, and its patch said to be unavailable', async (t) => {
+  // A file over the per-file limit makes the patches be read for named paths only.
+  const repo = repository(t, { 'README.md': '# x' }, { 'big.txt': 'line\n'.repeat(1_001), 'plain.txt': 'plain' })
+  const git = (args: string[], input?: Buffer | string) => execFileSync('git', args, { cwd: repo.dir, input }).toString('latin1').trim()
+  const blob = git(['hash-object', '-w', '--stdin'], 'latin-1 name\n')
+  const name = Buffer.from('caf\xe9.txt', 'latin1')
+  const root = git(['mktree', '-z'], Buffer.concat([Buffer.from(git(['ls-tree', '-z', repo.head]), 'latin1'), Buffer.from(`100644 blob ${blob}\t`), name, Buffer.from('\0')]))
+  const head = git(['commit-tree', root, '-p', repo.base, '-m', 'a name that is not UTF-8'])
+
+  const diff = await boundedDiff(repo.dir, repo.base, head, LIMITS)
+  t.equal(diff.files.length, 3)
+  t.match(diff.files.find((f) => f.path === 'big.txt'), { additions: 1_001, patchOmitted: 'file_too_large' })
+  t.match(diff.files.find((f) => f.path === 'plain.txt'), { additions: 1, patch: /^\+plain$/m, patchOmitted: null })
+  t.match(diff.files.find((f) => f.path === name.toString('utf8')), { additions: 1, patch: null, patchOmitted: 'patch_unavailable' })
   accounted(t, diff.files)
 })

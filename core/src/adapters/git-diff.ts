@@ -12,7 +12,7 @@ const RENAMES = '--find-renames'
 const PREFIXES = ['--src-prefix=a/', '--dst-prefix=b/']
 // Pathspecs are paths, never patterns or magic (`:(exclude)`): a file may be named `*`.
 const LITERAL = { GIT_LITERAL_PATHSPECS: '1' }
-const NO_SHA = /^0{40}$/
+const NO_SHA = /^0+$/
 const GITLINK = '160000'
 /** Listing every changed file: ~100 bytes a file, so about 150,000 files. */
 const LISTING_BYTES = 16 * 1024 * 1024
