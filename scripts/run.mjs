@@ -114,6 +114,11 @@ async function test() {
   step('Lint')
   pnpm(['exec', 'eslint', '--max-warnings=0', '.'])
   buildWeb()
+  // tap builds its plugin set from .taprc on first use; until then a fresh clone's first
+  // pass would load its default TypeScript loader (ts-node), which resolves imports
+  // differently from tsx (`next/headers` fails), so build it before any pass.
+  step('Test runner plugins (.taprc)')
+  pnpm(['exec', 'tap', 'build'])
 
   const started = Date.now()
   const results = [tap('the embedded defaults (PGlite)', { TEST_DATABASE_URL: '' })]
