@@ -125,10 +125,17 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
     async createCandidateRepo({ seedRepoFullName, seedSha, slug, message, date }) {
       const repoFullName = `candidates/${slug}`
       const dir = candidatePath(repoFullName)
-      if (existsSync(dir)) {
+      const existingBase = async () => {
         const roots = await runGit(['rev-list', '--max-parents=0', 'refs/heads/main'], { cwd: dir })
-        const baseSha = roots.stdout.trim().split('\n').pop() ?? ''
-        if (roots.code === 0 && SHA.test(baseSha)) return { repoFullName, baseSha }
+        const sha = roots.stdout.trim().split('\n').pop() ?? ''
+        return roots.code === 0 && SHA.test(sha) ? sha : undefined
+      }
+      if (existsSync(dir)) {
+        const existing = await existingBase()
+        if (existing) return { repoFullName, baseSha: existing }
+        // Repositories appear whole (staged, then renamed), so this one is damaged, or git
+        // failed reading it: never delete what may hold a candidate's work.
+        throw new AppError(500, 'git_failed', `candidate repository ${slug} exists but cannot be read`)
       }
       await mkdir(candidatesDir, { recursive: true })
       const seedDir = seedPath(seedRepoFullName)
@@ -155,8 +162,14 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
         await own(['config', 'core.bigFileThreshold', BIG_FILE_THRESHOLD], staging)
         // Only the new root commit's objects travel: the seed's history stays behind.
         await own(['push', '--quiet', staging, `${baseSha}:refs/heads/main`], seedDir)
-        await rm(dir, { recursive: true, force: true })
-        await rename(staging, dir)
+        try {
+          await rename(staging, dir)
+        } catch (err) {
+          // Another replica moved its copy into place first: the same commit, so keep theirs
+          // rather than swap a repository out from under a request already reading it.
+          const code = (err as NodeJS.ErrnoException).code
+          if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || (await existingBase()) !== baseSha) throw err
+        }
       } finally {
         await rm(staging, { recursive: true, force: true })
       }
