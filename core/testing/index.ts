@@ -1,5 +1,7 @@
-export * from './clock.ts'
-export * from './database.ts'
-export * from './git.ts'
-export * from './services.ts'
-export * from './resend-double.ts'
+// What tests outside core use: real parts on throwaway state, and doubles of the services
+// we cannot reach (Resend).
+export { createTestClock } from './clock.ts'
+export { createScratchPostgres } from './database.ts'
+export { candidateMachine, createSourceRepo, git } from './git.ts'
+export { createTestServices, type TestServices, type TestServicesOptions } from './services.ts'
+export { startResendDouble } from './resend-double.ts'
