@@ -1,4 +1,7 @@
-import autocannon from 'autocannon'
+import { execFile } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { promisify } from 'node:util'
+import type autocannon from 'autocannon'
 import Fastify from 'fastify'
 import type { BenchApp, StartedCandidate } from './app.ts'
 import { fmtInt, fmtRatio, table, verdict } from './stats.ts'
@@ -20,12 +23,17 @@ interface Run {
   errors: number
 }
 
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js')
+
 /**
- * autocannon in a worker thread of this process (so the load generator does not share the
- * servers' event loop), same settings for both targets.
+ * autocannon's CLI in a process of its own, as fastify/benchmarks runs it: inside the
+ * servers' process (even in a worker thread) it caps near the bare route's speed and
+ * measures itself rather than the server. Same settings for both targets.
  */
 async function cannon(label: string, url: string, durationS: number): Promise<Run> {
-  const r = await autocannon({ url, connections: THROUGHPUT.connections, duration: durationS, workers: 1 })
+  const args = [AUTOCANNON, '--json', '-c', String(THROUGHPUT.connections), '-d', String(durationS), url]
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024, timeout: (durationS + 30) * 1000 })
+  const r = JSON.parse(stdout) as autocannon.Result
   return {
     label,
     reqPerSec: r.requests.average,
@@ -76,10 +84,9 @@ export async function benchThroughput(bench: BenchApp, candidate: StartedCandida
     const report = [
       `### (a) Credential broker throughput`,
       '',
-      `autocannon -c ${THROUGHPUT.connections} -d ${THROUGHPUT.durationS}, in a worker thread of the same process as both servers, after a ${THROUGHPUT.warmupS} s warm-up of each; bare first, then broker. ` +
+      `autocannon -c ${THROUGHPUT.connections} -d ${THROUGHPUT.durationS}, as a process of its own (both servers share another), after a ${THROUGHPUT.warmupS} s warm-up of each; bare first, then broker. ` +
         'The broker is the real app (embedded PGlite, production logger writing to /dev/null, rate-limit plugin on with raised limits) answering a started candidate\'s real access token. ' +
-        'µs/req is 1 s / req/s. The bare route is usually limited by autocannon\'s own thread rather than by the server, so its req/s, and with it the ratio, ' +
-        'moves with other load on the machine; compare µs/req across runs.',
+        'µs/req is 1 s / req/s. On two cores the load generator and the servers share the CPU, so the ratio moves with other load on the machine; compare µs/req across runs.',
       '',
       table(['target', 'req/s', '± stddev', 'µs/req', 'p50 ms', 'p99 ms', 'requests', 'non-2xx', 'errors'], rows),
       '',

@@ -62,10 +62,18 @@ export default fp(
     app.decorate('signClientAddressFor', (request: FastifyRequest) => {
       Object.assign(request.raw.headers, signClientAddress(key, request.ip))
     })
-    app.addHook('onRequest', async (request) => {
+    // A callback hook, not an async one, touching the headers only when they are there:
+    // it runs on every request, the broker's included.
+    app.addHook('onRequest', (request, _reply, done) => {
+      const headers = request.raw.headers
+      if (headers[CLIENT_IP_HEADER] === undefined && headers[CLIENT_SIG_HEADER] === undefined) {
+        request.clientAddress = request.ip
+        return done()
+      }
       request.clientAddress = verifiedClientAddress(key, request.headers) ?? request.ip
-      delete request.raw.headers[CLIENT_IP_HEADER]
-      delete request.raw.headers[CLIENT_SIG_HEADER]
+      delete headers[CLIENT_IP_HEADER]
+      delete headers[CLIENT_SIG_HEADER]
+      done()
     })
   },
   { name: 'client-address' },

@@ -9,10 +9,12 @@ import fp from 'fastify-plugin'
  */
 export default fp(
   async function securityHeaders(app: FastifyInstance) {
-    app.addHook('onRequest', async (_request, reply) => {
+    // A callback hook, not an async one: it runs on every request, the broker's included.
+    app.addHook('onRequest', (_request, reply, done) => {
       reply.raw.setHeader('x-content-type-options', 'nosniff')
       reply.raw.setHeader('x-frame-options', 'DENY')
       reply.raw.setHeader('content-security-policy', "frame-ancestors 'none'")
+      done()
     })
   },
   { name: 'security-headers' },
