@@ -1,14 +1,14 @@
 // Races the lifecycle must win: many Start clicks at once, Start on two replicas, Submit
 // against the sweeper. Each race test first proves that its race happened (both sides were
 // in flight at once, held there by a gate), then that it left exactly one outcome.
-import { EventEmitter, once } from 'node:events'
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
-import { AppError, type CoreDeps, type Database, schema } from '@takehome/core'
+import { AppError, type CoreDeps, schema } from '@takehome/core'
 import { createSourceRepo, createTestClock, git } from '@takehome/core/testing'
 import { eq, sql } from 'drizzle-orm'
 import t from 'tap'
-import { build, type Built, invited } from './helper.ts'
+import { gate, gatedTransactions, releaseInOrder } from './gate.ts'
+import { build, invited } from './helper.ts'
 
 t.test('50 concurrent Start clicks on one invitation create one repository', async (t) => {
   const built = await build(t)
@@ -31,78 +31,6 @@ t.test('50 concurrent Start clicks on one invitation create one repository', asy
     .where(eq(schema.auditEvents.kind, 'invitation.started'))
   t.equal(started.length, 1, 'started once')
 })
-
-/**
- * Holds callers at a point until the test lets each go, in the order it chooses. Arrivals are
- * announced, so a test waits for them as events, never for time.
- */
-function gate() {
-  const held = new Map<string, () => void>()
-  const events = new EventEmitter()
-  let shut = true
-  return {
-    /** Called by the wrapped code: waits here while the gate is shut. */
-    async pass(who: string) {
-      if (!shut) return
-      await new Promise<void>((resolve) => {
-        held.set(who, resolve)
-        events.emit('arrived')
-      })
-    },
-    /**
-     * Resolves once every one of `who` is held; rejects if one of `racers` settles first, which
-     * means it finished without reaching the gate (the race did not happen).
-     */
-    async reached(who: string[], racers: Array<Promise<unknown>>) {
-      const noShow = Promise.race(racers.map((r) => r.then(() => {}, () => {}))).then(() => {
-        throw new Error(`finished without reaching the gate; held: ${[...held.keys()].join(', ') || 'none'}`)
-      })
-      const all = (async () => {
-        while (!who.every((w) => held.has(w))) await once(events, 'arrived')
-      })()
-      await Promise.race([all, noShow])
-    },
-    /** Lets `who` go; from the first release on, nobody else is held. */
-    release(who: string) {
-      shut = false
-      held.get(who)!()
-      held.delete(who)
-    },
-    shut() {
-      shut = true
-    },
-  }
-}
-type Gate = ReturnType<typeof gate>
-
-/** `database` whose transactions pass `gate` as `who` before they begin. */
-function gatedTransactions(database: Database, g: Gate, who: string): Database {
-  const db = new Proxy(database.db, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target)
-      if (prop !== 'transaction') return typeof value === 'function' ? value.bind(target) : value
-      return async (...args: Parameters<Database['db']['transaction']>) => {
-        await g.pass(who)
-        return target.transaction(...args)
-      }
-    },
-  })
-  return { ...database, db }
-}
-
-const rowsOf = <T,>(result: unknown) => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
-
-/** On PostgreSQL: backends of this database waiting for a lock, polled until there are `n` (bounded). */
-async function lockWaiters(built: Built, n: number) {
-  for (let i = 0; i < 2_000; i++) {
-    const [row] = rowsOf<{ n: number }>(
-      await built.db.execute(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`),
-    )
-    if (row!.n >= n) return row!.n
-    await new Promise((resolve) => setImmediate(resolve))
-  }
-  throw new Error(`fewer than ${n} backends ever waited for a lock`)
-}
 
 t.test('Start on two replicas at once: both reach repository creation, and one repository with one base commit results', async (t) => {
   const built = await build(t)
@@ -179,30 +107,9 @@ t.test('Submit against the sweeper, forced to overlap: each order has its winner
     // Both have read the invitation as started and fixed their guards: Submit's (deadline not
     // yet passed, by its clock) and the sweeper's (passed, by its clock). Each would win alone.
     await g.reached(['submit', 'sweep'], [submit, sweep])
-    if (postgres) {
-      // Both UPDATEs in the database at once: a third session holds the row, each of them is
-      // let go in turn and seen waiting for it, and then the row is freed.
-      let free!: () => void
-      const freed = new Promise<void>((resolve) => (free = resolve))
-      let holding!: () => void
-      const held = new Promise<void>((resolve) => (holding = resolve))
-      const holder = built.db.transaction(async (tx) => {
-        await tx.execute(sql`select id from invitations where id = ${invitation.id} for update`)
-        holding()
-        await freed
-      })
-      await held
-      g.release(first)
-      await lockWaiters(built, 1)
-      g.release(second)
-      t.equal(await lockWaiters(built, 2), 2, `round ${n}: both UPDATEs were waiting on the row at once`)
-      free()
-      await holder
-    } else {
-      // PGlite has one connection: transactions run one after the other, in the order let go.
-      g.release(first)
-      g.release(second)
-    }
+    // Both in the database at once where it has more than one connection (PostgreSQL).
+    const waiting = await releaseInOrder(built, g, [first, second], sql`select id from invitations where id = ${invitation.id} for update`, postgres)
+    if (postgres) t.equal(waiting, 2, `round ${n}: both UPDATEs were waiting on the row at once`)
     const [answer, swept] = await Promise.all([submit, sweep])
     if (expected[n] === 'submitted') {
       t.equal(answer, 'submitted', `round ${n}: Submit went first and won`)

@@ -2,7 +2,7 @@
 // go, in the order it chooses. The same technique as api/test/concurrency.test.ts.
 import { EventEmitter, once } from 'node:events'
 import type { Database } from '@takehome/core'
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import type { Built } from './helper.ts'
 
 /**
@@ -75,4 +75,35 @@ export async function lockWaiters(built: Pick<Built, 'db'>, n: number) {
     await new Promise((resolve) => setImmediate(resolve))
   }
   throw new Error(`fewer than ${n} backends ever waited for a lock`)
+}
+
+/**
+ * Lets `first`, then `second`, through `g` so that both are in the database at once. On
+ * PostgreSQL a third session holds a row (`lockRow`, a `select … for update`) until both are
+ * seen waiting for it, then frees it; PGlite has one connection, so there they simply run one
+ * after the other, in that order. Answers how many were seen waiting at once (0 on PGlite).
+ */
+export async function releaseInOrder(built: Pick<Built, 'db'>, g: Gate, [first, second]: [string, string], lockRow: SQL, postgres: boolean) {
+  if (!postgres) {
+    g.release(first)
+    g.release(second)
+    return 0
+  }
+  let free!: () => void
+  const freed = new Promise<void>((resolve) => (free = resolve))
+  let holding!: () => void
+  const held = new Promise<void>((resolve) => (holding = resolve))
+  const holder = built.db.transaction(async (tx) => {
+    await tx.execute(lockRow)
+    holding()
+    await freed
+  })
+  await held
+  g.release(first)
+  await lockWaiters(built, 1)
+  g.release(second)
+  const waiting = await lockWaiters(built, 2)
+  free()
+  await holder
+  return waiting
 }

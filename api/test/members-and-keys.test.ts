@@ -1,7 +1,7 @@
 import { type Actor, AppError, schema } from '@takehome/core'
 import { and, eq, sql } from 'drizzle-orm'
 import t from 'tap'
-import { gate, gatedTransactions, lockWaiters } from './gate.ts'
+import { gate, gatedTransactions, releaseInOrder } from './gate.ts'
 import { type Built, build, emailedToken, expectError, mailbox, member, rowCounts, signup } from './helper.ts'
 
 type Headers = Record<string, string>
@@ -517,30 +517,9 @@ t.test('owners removing each other at once, forced to overlap: exactly one remov
     }
     await g.reached(['a', 'b'], [results.a, results.b])
     t.pass(`${first} first: both removals passed their role check as owners before either changed anything`)
-    if (postgres) {
-      // Both in the database at once: a third session holds the org row, each removal is let go
-      // in turn and seen waiting for it, and then the row is freed.
-      let free!: () => void
-      const freed = new Promise<void>((resolve) => (free = resolve))
-      let holding!: () => void
-      const held = new Promise<void>((resolve) => (holding = resolve))
-      const holder = built.db.transaction(async (tx) => {
-        await tx.execute(sql`select id from orgs where id = ${a.org.id} for update`)
-        holding()
-        await freed
-      })
-      await held
-      g.release(first)
-      await lockWaiters(built, 1)
-      g.release(second)
-      t.equal(await lockWaiters(built, 2), 2, 'both removals were waiting on the org at once')
-      free()
-      await holder
-    } else {
-      // PGlite has one connection: transactions run one after the other, in the order let go.
-      g.release(first)
-      g.release(second)
-    }
+    // Both in the database at once where it has more than one connection (PostgreSQL).
+    const waiting = await releaseInOrder(built, g, [first, second], sql`select id from orgs where id = ${a.org.id} for update`, postgres)
+    if (postgres) t.equal(waiting, 2, 'both removals were waiting on the org at once')
     t.equal(await results[first], 'removed', `${first}, first, removes the other`)
     t.equal(await results[second], 'forbidden', `${second}, second, is no longer a member and removes no one`)
     const winner = first === 'a' ? a : b
