@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createPrivateKey, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
@@ -125,10 +125,26 @@ const envSchema = z.object({
   REMINDER_HOURS_BEFORE_COMPLETE: hours(24),
   RESEND_API_URL: z.preprocess(emptyToUndefined, httpUrl.default('https://api.resend.com')),
   EMAIL_FROM: optionalString,
-  GITHUB_APP_ID: optionalString,
+  GITHUB_APP_ID: z.preprocess(
+    emptyToUndefined,
+    z.string().trim().regex(/^\d{1,12}$/, { error: "must be the GitHub App's numeric ID (its settings page shows it)" }).optional(),
+  ),
   GITHUB_APP_PRIVATE_KEY: optionalString,
-  GITHUB_WEBHOOK_SECRET: optionalString,
-  GITHUB_ORG: optionalString,
+  GITHUB_APP_PRIVATE_KEY_PATH: optionalString,
+  GITHUB_WEBHOOK_SECRET: z.preprocess(
+    emptyToUndefined,
+    z.string().min(16, { error: 'must be at least 16 characters (e.g. `openssl rand -hex 32`)' }).optional(),
+  ),
+  GITHUB_ORG: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/, { error: 'must be a GitHub organisation login, e.g. acme-hiring' })
+      .optional(),
+  ),
+  GITHUB_API_URL: z.preprocess(emptyToUndefined, httpUrl.default('https://api.github.com')),
+  GITHUB_URL: z.preprocess(emptyToUndefined, httpUrl.default('https://github.com')),
   RESEND_API_KEY: optionalString,
   SUPABASE_URL: optionalString,
 })
@@ -191,6 +207,21 @@ export interface Config {
   sweepIntervalMs: number
   seedSyncIntervalMs: number
   reminders: { hoursBeforeStart: number; hoursBeforeComplete: number }
+  /** The GitHub App host, when `GITHUB_APP_ID` is set; the local git host otherwise. */
+  github:
+    | {
+        appId: string
+        /** PEM, newlines restored. */
+        privateKey: string
+        webhookSecret: string
+        /** The organisation holding seed and candidate repositories. */
+        org: string
+        /** REST (`GITHUB_API_URL`): `https://api.github.com`, or `https://HOST/api/v3` on Enterprise Server. */
+        apiUrl: string
+        /** Where `OWNER/REPO.git` is served over smart HTTP (`GITHUB_URL`). */
+        webUrl: string
+      }
+    | undefined
   /** Resend, when `RESEND_API_KEY` is set; the local mailbox otherwise. */
   resend: { apiKey: string; from: string; apiUrl: string } | undefined
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
@@ -235,10 +266,62 @@ export class ConfigError extends Error {
 }
 
 /** Hosted-mode integrations whose adapters have not shipped yet: refuse rather than pretend. */
-const NOT_YET_AVAILABLE: Array<[keyof z.infer<typeof envSchema>, string]> = [
-  ['GITHUB_APP_ID', 'the GitHub App git host'],
-  ['SUPABASE_URL', 'Supabase admin auth'],
-]
+const NOT_YET_AVAILABLE: Array<[keyof z.infer<typeof envSchema>, string]> = [['SUPABASE_URL', 'Supabase admin auth']]
+
+type Env = z.infer<typeof envSchema>
+
+/**
+ * The GitHub App host, when `GITHUB_APP_ID` is set. The key is checked here, so a pasted
+ * key that lost its newlines stops start-up instead of failing the first repository.
+ */
+function githubApp(e: Env): Config['github'] {
+  const related = ['GITHUB_APP_PRIVATE_KEY', 'GITHUB_APP_PRIVATE_KEY_PATH', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_ORG'] as const
+  if (!e.GITHUB_APP_ID) {
+    const stray = related.find((name) => e[name])
+    if (stray) throw new ConfigError(`${stray} is set but GITHUB_APP_ID is not: set GITHUB_APP_ID to use the GitHub App host, or unset ${stray}`)
+    return undefined
+  }
+  if (e.GITHUB_APP_PRIVATE_KEY && e.GITHUB_APP_PRIVATE_KEY_PATH) {
+    throw new ConfigError('set GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH, not both')
+  }
+  let pem: string
+  let keyName: string
+  if (e.GITHUB_APP_PRIVATE_KEY_PATH) {
+    keyName = 'GITHUB_APP_PRIVATE_KEY_PATH'
+    try {
+      pem = readFileSync(path.resolve(e.GITHUB_APP_PRIVATE_KEY_PATH), 'utf8')
+    } catch (err) {
+      throw new ConfigError(`GITHUB_APP_PRIVATE_KEY_PATH cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
+  } else if (e.GITHUB_APP_PRIVATE_KEY) {
+    keyName = 'GITHUB_APP_PRIVATE_KEY'
+    pem = e.GITHUB_APP_PRIVATE_KEY
+  } else {
+    throw new ConfigError('GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_PATH) is required when GITHUB_APP_ID is set: the .pem file GitHub gave when the app was made')
+  }
+  // Dashboards and .env files often hold the PEM on one line with `\n` escapes.
+  pem = pem.replace(/\\n/g, '\n').trim()
+  if (!/^-----BEGIN (RSA )?PRIVATE KEY-----\n[\s\S]+\n-----END (RSA )?PRIVATE KEY-----$/.test(pem)) {
+    throw new ConfigError(`${keyName} must be the PEM text GitHub issued (-----BEGIN RSA PRIVATE KEY----- …), with real newlines or \\n escapes`)
+  }
+  try {
+    const key = createPrivateKey(pem)
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('not an RSA key')
+  } catch {
+    throw new ConfigError(`${keyName} is not a readable RSA private key: download a new one from the app's settings page`)
+  }
+  for (const name of ['GITHUB_WEBHOOK_SECRET', 'GITHUB_ORG'] as const) {
+    if (!e[name]) throw new ConfigError(`${name} is required when GITHUB_APP_ID is set`)
+  }
+  return {
+    appId: e.GITHUB_APP_ID,
+    privateKey: pem,
+    webhookSecret: e.GITHUB_WEBHOOK_SECRET!,
+    org: e.GITHUB_ORG!,
+    apiUrl: e.GITHUB_API_URL,
+    webUrl: e.GITHUB_URL,
+  }
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env)
@@ -273,6 +356,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('PUSH_DEFAULT_MAX_BYTES must not exceed PUSH_MAX_BYTES')
   }
   const trusted = trustProxy(e.TRUST_PROXY)
+  const github = githubApp(e)
   const generated = hosted ? undefined : generatedSecrets(dataDir)
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`
   return {
@@ -289,6 +373,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     seedSyncIntervalMs: e.SEED_SYNC_INTERVAL_MS,
     reminders: { hoursBeforeStart: e.REMINDER_HOURS_BEFORE_START, hoursBeforeComplete: e.REMINDER_HOURS_BEFORE_COMPLETE },
+    github,
     resend: e.RESEND_API_KEY ? { apiKey: e.RESEND_API_KEY, from: e.EMAIL_FROM!, apiUrl: e.RESEND_API_URL } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: trusted,

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
@@ -45,7 +46,9 @@ t.test('a malformed variable stops start-up with one line naming it', async (t) 
     [{ SWEEP_INTERVAL_MS: '5' }, /^SWEEP_INTERVAL_MS must be at least 100/],
     [{ TOKEN_PEPPER: 'short' }, /^TOKEN_PEPPER must be at least 32 characters/],
     [{ DATABASE_URL: 'postgres://db/x' }, /^TOKEN_PEPPER is required when DATABASE_URL is set/],
-    [{ GITHUB_APP_ID: '123' }, /^GITHUB_APP_ID is set, but the GitHub App git host is not available/],
+    [{ GITHUB_APP_ID: '123' }, /^GITHUB_APP_PRIVATE_KEY \(or GITHUB_APP_PRIVATE_KEY_PATH\) is required when GITHUB_APP_ID is set/],
+    [{ GITHUB_APP_ID: 'my-app' }, /^GITHUB_APP_ID must be the GitHub App's numeric ID .*\(got "my-app"\)$/],
+    [{ GITHUB_ORG: 'acme' }, /^GITHUB_ORG is set but GITHUB_APP_ID is not/],
   ]
   for (const [env, message] of cases) {
     const err = t.throws(() => loadConfig({ DATA_DIR: dataDir(), ...env })) as Error
@@ -174,5 +177,49 @@ t.test('git limits: defaults, overrides, and nonsense refused', async (t) => {
     const err = t.throws(() => loadConfig({ DATA_DIR: dataDir(), ...env }), JSON.stringify(env)) as Error
     t.type(err, ConfigError)
     t.match(err.message, message, JSON.stringify(env))
+  }
+})
+
+t.test('GitHub App mode: every variable it needs, named when missing or malformed', async (t) => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()
+  const app = { GITHUB_APP_ID: '4242', GITHUB_APP_PRIVATE_KEY: pem, GITHUB_WEBHOOK_SECRET: 'w'.repeat(32), GITHUB_ORG: 'acme-hiring' }
+
+  const config = loadConfig({ DATA_DIR: dataDir(), ...app })
+  t.equal(config.github?.appId, '4242')
+  t.equal(config.github?.privateKey, pem.trim())
+  t.equal(config.github?.apiUrl, 'https://api.github.com', 'github.com by default')
+  t.equal(config.github?.webUrl, 'https://github.com')
+  t.equal(loadConfig({ DATA_DIR: dataDir() }).github, undefined, 'the local git host without GITHUB_APP_ID')
+
+  const escaped = loadConfig({ DATA_DIR: dataDir(), ...app, GITHUB_APP_PRIVATE_KEY: pem.trim().replace(/\n/g, '\\n') })
+  t.equal(escaped.github?.privateKey, pem.trim(), '\\n escapes become newlines')
+
+  const file = path.join(dataDir(), 'app.pem')
+  mkdirSync(path.dirname(file), { recursive: true })
+  writeFileSync(file, pem)
+  const fromFile = loadConfig({ DATA_DIR: dataDir(), ...app, GITHUB_APP_PRIVATE_KEY: undefined, GITHUB_APP_PRIVATE_KEY_PATH: file })
+  t.equal(fromFile.github?.privateKey, pem.trim(), 'GITHUB_APP_PRIVATE_KEY_PATH reads the key from a file')
+
+  const enterprise = loadConfig({ DATA_DIR: dataDir(), ...app, GITHUB_API_URL: 'https://ghe.example.com/api/v3/', GITHUB_URL: 'https://ghe.example.com' })
+  t.equal(enterprise.github?.apiUrl, 'https://ghe.example.com/api/v3', 'Enterprise Server, trailing slash dropped')
+  t.equal(enterprise.github?.webUrl, 'https://ghe.example.com')
+
+  const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
+    [{ GITHUB_WEBHOOK_SECRET: undefined }, /^GITHUB_WEBHOOK_SECRET is required when GITHUB_APP_ID is set$/],
+    [{ GITHUB_WEBHOOK_SECRET: 'short' }, /^GITHUB_WEBHOOK_SECRET must be at least 16 characters/],
+    [{ GITHUB_ORG: undefined }, /^GITHUB_ORG is required when GITHUB_APP_ID is set$/],
+    [{ GITHUB_ORG: 'not an org' }, /^GITHUB_ORG must be a GitHub organisation login/],
+    [{ GITHUB_APP_PRIVATE_KEY: 'ghp_notakey' }, /^GITHUB_APP_PRIVATE_KEY must be the PEM text GitHub issued/],
+    [{ GITHUB_APP_PRIVATE_KEY: pem.replace(/[A-Za-z]{8}\n/, 'AAAA\n') }, /^GITHUB_APP_PRIVATE_KEY is not a readable RSA private key/],
+    [{ GITHUB_APP_PRIVATE_KEY_PATH: '/nonexistent/app.pem' }, /^set GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH, not both$/],
+    [{ GITHUB_APP_PRIVATE_KEY: undefined, GITHUB_APP_PRIVATE_KEY_PATH: '/nonexistent/app.pem' }, /^GITHUB_APP_PRIVATE_KEY_PATH cannot be read: ENOENT$/],
+    [{ GITHUB_API_URL: 'ftp://x' }, /^GITHUB_API_URL must be an http\(s\) URL/],
+  ]
+  for (const [env, message] of cases) {
+    const err = t.throws(() => loadConfig({ DATA_DIR: dataDir(), ...app, ...env })) as Error
+    t.type(err, ConfigError)
+    t.match(err.message, message, JSON.stringify(Object.keys(env)))
+    t.notOk(err.message.includes(pem.split('\n')[1]!), 'the key is never echoed')
   }
 })

@@ -16,7 +16,40 @@ export interface CandidateRepo {
   repoFullName: string
   /** The repository's one root commit; its tree is the seed's tree at the pinned SHA. */
   baseSha: string
+  /** Its page on the host, for reviewers; null on the local host, which has no pages. */
+  htmlUrl: string | null
+  /** The host's own id of the repository (GitHub's), null on the local host. */
+  hostRepoId: number | null
 }
+
+/** A credential git can use against the host for exactly one repository. */
+export interface RepoCredential {
+  username: string
+  password: string
+  expiresAt: Date
+}
+
+/**
+ * A host that serves repositories over smart HTTP itself (GitHub): the gateway proxies
+ * candidates' git requests to it, and the broker answers git's credential requests for it.
+ */
+export interface RemoteRepositories {
+  /** The host git talks to for these repositories (`github.com`, `ghe.example.com:8443`), to tell its credential requests from ours. */
+  readonly gitHost: string
+  /** Smart-HTTP URL of a repository (`GITHUB_URL/ORG/REPO.git`). */
+  cloneUrl(repoFullName: string): string
+  /** Pages for reviewers: the repository, and the comparison of two commits. */
+  htmlUrl(repoFullName: string): string
+  compareUrl(repoFullName: string, base: string, head: string): string
+  /**
+   * A credential scoped to this one repository, with `contents: write` and `metadata: read`
+   * (and `workflows: write` when asked), cached while it has at least 10 minutes left.
+   */
+  repoCredential(repoFullName: string, options: { workflows: boolean }): Promise<RepoCredential>
+}
+
+/** Whether the host can do its work now; `reason` says what an operator must fix. */
+export type HostReadiness = { ok: true } | { ok: false; reason: string }
 
 export interface Commit {
   sha: string
@@ -70,6 +103,10 @@ export interface DiffLimits {
 
 export interface GitHost {
   readonly kind: 'local' | 'github'
+  /** Set when the host serves repositories itself (GitHub); the local host is served by our own gateway. */
+  readonly remote?: RemoteRepositories
+  /** GitHub: the app is installed on the org with the permissions it needs. Cached briefly. */
+  readiness(): Promise<HostReadiness>
   /** Copies the source's default branch into a new seed repository's `main`. */
   mirrorSeed(input: { seedId: string; source: SeedSource }): Promise<SeedMirror>
   /** Fetches the source again and moves the seed's `main` to its default branch. */
@@ -91,7 +128,10 @@ export interface GitHost {
   treeOf(repoFullName: string, sha: string): Promise<string>
   /** Where `main` points, or null when the branch does not exist. */
   headOf(repoFullName: string): Promise<string | null>
-  /** Refuses pushes from now on; reading stays possible for reviewers. */
+  /**
+   * Refuses pushes from now on; reading stays possible for reviewers. On GitHub it first
+   * revokes every credential `remote.repoCredential` issued for the repository. Idempotent.
+   */
   archive(repoFullName: string): Promise<void>
   /** What changed between two commits (rename detection on), per file, with patches within `limits`. */
   diff(repoFullName: string, base: string, head: string, limits: DiffLimits): Promise<Diff>

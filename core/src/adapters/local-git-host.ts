@@ -99,6 +99,10 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
     /** What the gateway serves as GIT_PROJECT_ROOT. */
     candidatesRoot: candidatesDir,
 
+    async readiness() {
+      return { ok: true }
+    },
+
     async mirrorSeed({ seedId, source }) {
       await mkdir(seedsDir, { recursive: true })
       const repoFullName = `seeds/${seedId}`
@@ -132,7 +136,7 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
       }
       if (existsSync(dir)) {
         const existing = await existingBase()
-        if (existing) return { repoFullName, baseSha: existing }
+        if (existing) return { repoFullName, baseSha: existing, htmlUrl: null, hostRepoId: null }
         // Repositories appear whole (staged, then renamed), so this one is damaged, or git
         // failed reading it: never delete what may hold a candidate's work.
         throw new AppError(500, 'git_failed', `candidate repository ${slug} exists but cannot be read`)
@@ -173,7 +177,7 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
       } finally {
         await rm(staging, { recursive: true, force: true })
       }
-      return { repoFullName, baseSha }
+      return { repoFullName, baseSha, htmlUrl: null, hostRepoId: null }
     },
 
     async treeOf(repoFullName, sha) {

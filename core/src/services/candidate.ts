@@ -93,10 +93,11 @@ export function createCandidateService({ db, gitHost, tokens, clock, lifecycle, 
     if (!seedSha || !invitation.startedAt || !invitation.completeDeadline) {
       throw new AppError(500, 'seed_not_ready', 'the seed has no commit to start from')
     }
+    const slug = candidateSlug(tokens, assessment.title, invitation.id)
     const repo = await gitHost.createCandidateRepo({
       seedRepoFullName: seed.seedRepoFullName,
       seedSha,
-      slug: candidateSlug(tokens, assessment.title, invitation.id),
+      slug,
       message: `Start of "${assessment.title}"\n\nCreated by Takehome from the seed at ${seedSha}.`,
       date: invitation.startedAt,
     })
@@ -113,10 +114,12 @@ export function createCandidateService({ db, gitHost, tokens, clock, lifecycle, 
         .values({
           orgId: invitation.orgId,
           invitationId: invitation.id,
-          slug: repo.repoFullName.replace(/^candidates\//, ''),
+          slug,
           seedShaPinned: seedSha,
           baseSha: repo.baseSha,
           repoFullName: repo.repoFullName,
+          repoHtmlUrl: repo.htmlUrl,
+          githubRepoId: repo.hostRepoId,
         })
         .onConflictDoNothing({ target: candidateRepos.invitationId })
       const [row] = await tx.select().from(candidateRepos).where(eq(candidateRepos.invitationId, invitation.id))

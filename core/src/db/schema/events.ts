@@ -46,6 +46,7 @@ export const outbox = pgTable(
 export const webhookDeliveries = pgTable('webhook_deliveries', {
   id: text('id').primaryKey(),
   event: text('event').notNull(),
+  action: text('action'),
   receivedAt: createdAt(),
   processedAt: ts('processed_at'),
 })

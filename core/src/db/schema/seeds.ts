@@ -42,6 +42,8 @@ export const assessments = pgTable(
     timeToCompleteSeconds: integer('time_to_complete_seconds').notNull(),
     /** git's `receive.maxInputSize` for one push; null takes the server's default. */
     maxPushBytes: bigint('max_push_bytes', { mode: 'number' }),
+    /** Whether candidates may change `.github/workflows` (on GitHub this needs the `workflows` permission). */
+    allowWorkflowChanges: boolean('allow_workflow_changes').notNull().default(false),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
