@@ -103,6 +103,8 @@ export const assessmentSchema = z.object({
   time_to_complete: z.string(),
   /** null: the server's default (PUSH_DEFAULT_MAX_BYTES). */
   max_push_bytes: z.number().nullable(),
+  /** Whether pushes may change `.github/workflows`; GitHub refuses them otherwise. */
+  allow_workflow_changes: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
 })
@@ -117,6 +119,7 @@ export const presentAssessment = (a: typeof schema.assessments.$inferSelect) => 
   time_to_start: formatDuration(a.timeToStartSeconds),
   time_to_complete: formatDuration(a.timeToCompleteSeconds),
   max_push_bytes: a.maxPushBytes,
+  allow_workflow_changes: a.allowWorkflowChanges,
   created_at: a.createdAt.toISOString(),
   updated_at: a.updatedAt.toISOString(),
 })

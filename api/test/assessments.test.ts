@@ -24,6 +24,7 @@ interface AssessmentBody {
   candidate_email_body: string | null
   time_to_start: string
   time_to_complete: string
+  allow_workflow_changes: boolean
   created_at: string
   updated_at: string
 }
@@ -76,6 +77,7 @@ t.test('an owner creates an assessment; durations come back as canonical ISO 860
   const body = res.json() as AssessmentBody
   t.match(body.id, UUID)
   t.same(Object.keys(body).sort(), [
+    'allow_workflow_changes',
     'candidate_email_body',
     'candidate_email_subject',
     'created_at',
@@ -122,6 +124,7 @@ t.test('an owner creates an assessment; durations come back as canonical ISO 860
     candidate_email_body: null,
     time_to_start: 'P7D',
     time_to_complete: 'P1DT12H',
+    allow_workflow_changes: false,
   })
   const short = await createAssessment(built, owner.headers, {
     seed_id: seedId,
@@ -187,6 +190,20 @@ t.test('PATCH changes only the fields sent', async (t) => {
     audit.map((a) => a.meta),
     [{ fields: ['title', 'timeToCompleteSeconds'] }, { fields: ['seedId', 'description'] }],
   )
+})
+
+t.test('allow_workflow_changes: false unless set, changed by PATCH, refused when not a boolean', async (t) => {
+  const { built, owner, seedId, assessment } = await setup(t)
+  t.equal(assessment.allow_workflow_changes, false, 'off by default')
+  const allowed = await createAssessment(built, owner.headers, { ...validBody(seedId), allow_workflow_changes: true })
+  t.equal(allowed.allow_workflow_changes, true)
+  const patch = (payload: object) => built.app.inject({ method: 'PATCH', url: `/api/assessments/${assessment.id}`, headers: owner.headers, payload })
+  t.equal((await patch({ allow_workflow_changes: true })).json().allow_workflow_changes, true)
+  const get = await built.app.inject({ method: 'GET', url: `/api/assessments/${assessment.id}`, headers: owner.headers })
+  t.equal(get.json().allow_workflow_changes, true, 'stored')
+  expectError(t, await patch({ allow_workflow_changes: 'yes' }), 400, 'validation_failed')
+  const [row] = await built.db.select().from(schema.assessments).where(eq(schema.assessments.id, assessment.id))
+  t.equal(row?.allowWorkflowChanges, true, 'the refused change left it as it was')
 })
 
 t.test('bad durations are refused with a message naming the field', async (t) => {

@@ -35,7 +35,7 @@ t.test('the whole journey: start, clone, commit, push, submit, then pushing is r
   t.match(gitInfo.credential_url, new RegExp(`^${built.base}/git/credential\\?token=tha_[0-9A-Za-z]{49}$`))
   t.equal(
     gitInfo.clone_command,
-    `git clone -c credential.helper= -c 'credential.helper=!f() { test "$1" = get && curl -sS "${gitInfo.credential_url}"; }; f' ${gitInfo.clone_url}`,
+    `git clone -c credential.helper= -c 'credential.helper=!f() { test "$1" = get && curl -sS -G --data-urlencode "request@-" "${gitInfo.credential_url}"; }; f' ${gitInfo.clone_url}`,
   )
 
   const ada = candidateMachine()

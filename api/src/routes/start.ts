@@ -27,6 +27,12 @@ const startViewSchema = z.object({
       credential_url: z.string(),
       clone_command: z.string(),
       clone_command_powershell: z.string(),
+      /** GitHub mode: the repository's own URL with the same helper, for when our gateway cannot be reached; null otherwise. */
+      github_clone_url: z.string().nullable(),
+      github_clone_command: z.string().nullable(),
+      github_clone_command_powershell: z.string().nullable(),
+      /** False when pushes changing `.github/workflows` are refused (GitHub mode, unless the assessment allows them). */
+      workflow_changes_allowed: z.boolean(),
     })
     .nullable(),
 })
@@ -53,6 +59,10 @@ const presentStartView = ({ invitation, assessment, repo, git }: StartView): z.i
     credential_url: git.credentialUrl,
     clone_command: git.cloneCommand,
     clone_command_powershell: git.cloneCommandPowershell,
+    github_clone_url: git.remote?.cloneUrl ?? null,
+    github_clone_command: git.remote?.cloneCommand ?? null,
+    github_clone_command_powershell: git.remote?.cloneCommandPowershell ?? null,
+    workflow_changes_allowed: git.workflowChangesAllowed,
   },
 })
 

@@ -19,6 +19,8 @@ interface Grant {
   archived: boolean
   /** The assessment's push limit in bytes; null: the server's default. */
   maxPushBytes: number | null
+  /** Whether pushes may change `.github/workflows` (GitHub refuses them without `workflows: write`). */
+  allowWorkflowChanges: boolean
   readAt: number
 }
 
@@ -91,6 +93,7 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
         status: invitations.status,
         completeDeadline: invitations.completeDeadline,
         maxPushBytes: assessments.maxPushBytes,
+        allowWorkflowChanges: assessments.allowWorkflowChanges,
       })
       .from(accessTokens)
       .innerJoin(candidateRepos, eq(candidateRepos.id, accessTokens.candidateRepoId))

@@ -18,6 +18,8 @@ export interface AssessmentInput {
   timeToCompleteSeconds: number
   /** The largest push a candidate may make, in bytes; null: the server's default. */
   maxPushBytes?: number | null
+  /** Whether candidates may push changes to `.github/workflows`; false unless given. */
+  allowWorkflowChanges?: boolean
 }
 
 /** Below this, not even a one-line commit would fit. */

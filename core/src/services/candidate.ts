@@ -38,21 +38,42 @@ function finder(db: Db, tokens: TokenHasher) {
   }
 }
 
-/** The clone commands: the credential helper is set for this one clone only and answers only `get`. */
-export function gitCommands(publicUrl: string, slug: string, accessToken: string) {
+/**
+ * The credential helper, for one clone only, answering only `get`. curl forwards git's
+ * request (`protocol=…`, `host=…`) so the broker answers for the host git asked about: our
+ * gateway gets the access token, GitHub's git host a token for this one repository.
+ */
+function credentialHelpers(credentialUrl: string) {
+  return {
+    sh: `!f() { test "$1" = get && curl -sS -G --data-urlencode "request@-" "${credentialUrl}"; }; f`,
+    // PowerShell passes embedded double quotes to native programs unreliably, so its
+    // variant uses none: single quotes are doubled inside a single-quoted string.
+    powershell: `!f() { test $1 = get && curl -sS -G --data-urlencode request@- ''${credentialUrl}''; }; f`,
+  }
+}
+
+/**
+ * The clone commands. The empty helper first cuts the chain: a user's own helper neither
+ * stores our short-lived credential nor answers in our place with a stale one. With a
+ * remote host (GitHub), the same helper also opens the repository's own URL there: the
+ * fallback for when our gateway cannot be reached.
+ */
+export function gitCommands(publicUrl: string, slug: string, accessToken: string, remoteCloneUrl?: string) {
   const cloneUrl = `${publicUrl}/r/${slug}.git`
   const credentialUrl = `${publicUrl}/git/credential?token=${accessToken}`
-  // The empty helper first cuts the chain: a user's own helper neither stores our
-  // short-lived credential nor answers in our place with a stale one.
-  const helper = `!f() { test "$1" = get && curl -sS "${credentialUrl}"; }; f`
-  // PowerShell passes embedded double quotes to native programs unreliably, so its
-  // variant uses none: single quotes are doubled inside a single-quoted string.
-  const psHelper = `!f() { test $1 = get && curl -sS ''${credentialUrl}''; }; f`
+  const helper = credentialHelpers(credentialUrl)
+  const clone = (url: string) => ({
+    sh: `git clone -c credential.helper= -c 'credential.helper=${helper.sh}' ${url}`,
+    powershell: `git clone -c credential.helper= -c 'credential.helper=${helper.powershell}' ${url}`,
+  })
+  const gateway = clone(cloneUrl)
+  const remote = remoteCloneUrl === undefined ? null : clone(remoteCloneUrl)
   return {
     cloneUrl,
     credentialUrl,
-    cloneCommand: `git clone -c credential.helper= -c 'credential.helper=${helper}' ${cloneUrl}`,
-    cloneCommandPowershell: `git clone -c credential.helper= -c 'credential.helper=${psHelper}' ${cloneUrl}`,
+    cloneCommand: gateway.sh,
+    cloneCommandPowershell: gateway.powershell,
+    remote: remote && { cloneUrl: remoteCloneUrl!, cloneCommand: remote.sh, cloneCommandPowershell: remote.powershell },
   }
 }
 
@@ -183,6 +204,7 @@ export function createCandidateService({ db, gitHost, tokens, clock, lifecycle, 
 
   function present({ invitation, assessment, repo }: Found, token: string) {
     const open = invitation.status === 'started' && repo
+    const remote = gitHost.remote
     return {
       invitation,
       repo,
@@ -193,7 +215,13 @@ export function createCandidateService({ db, gitHost, tokens, clock, lifecycle, 
         instructionsHtml: renderMarkdown(assessment.instructions),
         timeToCompleteSeconds: assessment.timeToCompleteSeconds,
       },
-      git: open ? gitCommands(publicUrl, repo.slug, tokens.derive('access', token)) : null,
+      git: open
+        ? {
+            ...gitCommands(publicUrl, repo.slug, tokens.derive('access', token), remote?.cloneUrl(repo.repoFullName)),
+            // Only GitHub refuses them (without `workflows: write`); the local host takes any push.
+            workflowChangesAllowed: !remote || assessment.allowWorkflowChanges,
+          }
+        : null,
     }
   }
 

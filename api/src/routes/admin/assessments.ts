@@ -20,6 +20,10 @@ const fields = {
     .min(MIN_PUSH_BYTES, { error: `must be at least ${MIN_PUSH_BYTES} bytes` })
     .nullish()
     .describe("The largest push a candidate may make, in bytes, up to the server's PUSH_MAX_BYTES; null: PUSH_DEFAULT_MAX_BYTES"),
+  allow_workflow_changes: z
+    .boolean({ error: 'must be true or false' })
+    .optional()
+    .describe('Whether candidates may push changes to .github/workflows (GitHub mode refuses them otherwise); default false'),
 }
 const createBody = z.object(fields)
 const updateBody = z
@@ -40,6 +44,7 @@ const toInput = (b: Partial<z.output<typeof createBody>>): Partial<AssessmentInp
       timeToStartSeconds: b.time_to_start,
       timeToCompleteSeconds: b.time_to_complete,
       maxPushBytes: b.max_push_bytes,
+      allowWorkflowChanges: b.allow_workflow_changes,
     }).filter(([, v]) => v !== undefined),
   )
 
