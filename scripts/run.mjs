@@ -160,11 +160,19 @@ function bench() {
   process.exit(result.status ?? 1)
 }
 
+/** Registers the GitHub App (scripts/github-app/main.ts); its flags follow `--`. */
+function githubApp(args) {
+  install()
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/github-app/main.ts', ...args], { cwd: root, stdio: 'inherit', env })
+  process.exit(result.status ?? 1)
+}
+
 const command = process.argv[2]
 if (command === 'test') await test()
 else if (command === 'start') start()
 else if (command === 'bench') bench()
+else if (command === 'github-app') githubApp(process.argv.slice(3))
 else {
-  console.error('usage: node scripts/run.mjs start|test|bench')
+  console.error('usage: node scripts/run.mjs start|test|bench|github-app')
   process.exit(2)
 }
