@@ -15,6 +15,7 @@ import securityHeaders from './plugins/external/security-headers.ts'
 import swagger from './plugins/external/swagger.ts'
 import adminRoutes from './routes/admin/index.ts'
 import authRoutes from './routes/auth.ts'
+import githubWebhooks from './routes/github-webhooks.ts'
 import healthRoutes from './routes/health.ts'
 import startRoutes from './routes/start.ts'
 
@@ -26,7 +27,7 @@ export interface RateLimit {
 export interface AppOptions {
   services: Services
   config: Pick<Config, 'publicUrl' | 'appBaseUrl' | 'secureCookies' | 'sessionSecret' | 'trustProxy'> &
-    Partial<Pick<Config, 'metricsToken'>>
+    Partial<Pick<Config, 'metricsToken' | 'github'>>
   logger: Logger
   /** Where the local git host keeps candidate repositories, served at /r/<slug>.git. */
   gitProjectRoot: string
@@ -116,6 +117,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(authRoutes, { services, config, rateLimit: rateLimits.auth })
   await app.register(startRoutes, { services, rateLimit: rateLimits.start })
   await app.register(adminRoutes, { services })
+  if (config.github) await app.register(githubWebhooks, { services, github: config.github, logger: opts.logger })
   await app.register(credentialBroker, { services, rateLimit: rateLimits.credential })
   await app.register(gitGateway, { services, projectRoot: opts.gitProjectRoot, rateLimit: rateLimits.git })
 

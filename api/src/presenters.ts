@@ -158,6 +158,7 @@ export const presentInvitation = (i: typeof schema.invitations.$inferSelect) => 
 const repoSchema = z.object({
   id: z.string(),
   slug: z.string(),
+  html_url: z.string().nullable().describe("the repository's page on GitHub (GitHub App mode); null on the local git host"),
   seed_sha_pinned: z.string(),
   base_sha: z.string(),
   final_sha: z.string().nullable(),
@@ -195,6 +196,7 @@ export const presentInvitationDetail = (d: InvitationDetail) => ({
   repo: d.repo && {
     id: d.repo.id,
     slug: d.repo.slug,
+    html_url: d.repo.repoHtmlUrl,
     seed_sha_pinned: d.repo.seedShaPinned,
     base_sha: d.repo.baseSha,
     final_sha: d.repo.finalSha,
@@ -288,8 +290,64 @@ export const reviewedRange = {
   base_sha: z.string(),
   head_sha: z.string(),
   in_progress: z.boolean().describe('true while the candidate works: head is main as it is now'),
+  html_url: z.string().nullable().describe("the repository's page on GitHub (GitHub App mode); null on the local git host"),
+  compare_url: z.string().nullable().describe('base_sha...head_sha on GitHub (GitHub App mode); null on the local git host'),
 }
+type Range = Pick<Diff, 'repo' | 'head' | 'inProgress' | 'htmlUrl' | 'compareUrl'>
+const presentRange = (r: Range) => ({
+  repo_id: r.repo.id,
+  base_sha: r.repo.baseSha,
+  head_sha: r.head,
+  in_progress: r.inProgress,
+  html_url: r.htmlUrl,
+  compare_url: r.compareUrl,
+})
 type Diff = Awaited<ReturnType<Services['review']['diff']>>
+type Commits = Awaited<ReturnType<Services['review']['commits']>>
+
+export const commitsSchema = z.object({
+  ...reviewedRange,
+  commits: z.array(
+    z.object({
+      sha: z.string(),
+      message: z.string(),
+      author_name: z.string(),
+      author_email: z.string(),
+      authored_at: z.string().describe("the commit's own date: the candidate's to set"),
+    }),
+  ),
+  pushes: z
+    .array(
+      z.object({
+        received_at: z.string().describe('when GitHub told us of the push: when the work actually arrived'),
+        ref: z.string(),
+        before: z.string(),
+        after: z.string(),
+        forced: z.boolean(),
+        commit_count: z.number().describe('commits GitHub listed for the push (it lists at most 2048)'),
+      }),
+    )
+    .describe("GitHub App mode: the repository's pushes as GitHub's push webhooks reported them, oldest first; empty on the local git host"),
+})
+
+export const presentCommits = (log: Commits): z.infer<typeof commitsSchema> => ({
+  ...presentRange(log),
+  commits: log.commits.map((c) => ({
+    sha: c.sha,
+    message: c.message,
+    author_name: c.authorName,
+    author_email: c.authorEmail,
+    authored_at: c.authoredAt.toISOString(),
+  })),
+  pushes: log.pushes.map((p) => ({
+    received_at: p.receivedAt.toISOString(),
+    ref: p.ref,
+    before: p.before,
+    after: p.after,
+    forced: p.forced,
+    commit_count: p.commitCount,
+  })),
+})
 
 export const diffSchema = z.object({
   ...reviewedRange,
@@ -328,10 +386,7 @@ export const diffSchema = z.object({
 export const presentDiff = (diff: Diff): z.infer<typeof diffSchema> => {
   const { limits } = diff.truncation
   return {
-    repo_id: diff.repo.id,
-    base_sha: diff.repo.baseSha,
-    head_sha: diff.head,
-    in_progress: diff.inProgress,
+    ...presentRange(diff),
     truncated: diff.truncated,
     truncation: {
       files: diff.truncation.files,

@@ -12,6 +12,7 @@ export interface ScheduledTask {
 }
 
 const HOUR = 3_600_000
+const WEBHOOK_REDELIVERY_INTERVAL_MS = 10 * 60_000
 const KEEP_FINISHED_JOBS_MS = 7 * 24 * HOUR
 
 /**
@@ -20,6 +21,7 @@ const KEEP_FINISHED_JOBS_MS = 7 * 24 * HOUR
  * Each task is safe to run twice; the schedulers only keep that from being the norm.
  */
 export function scheduledTasks(services: Services, intervals: ScheduleIntervals): ScheduledTask[] {
+  const redeliver = services.githubEvents.redeliverFailed
   return [
     { name: 'deadline-sweeper', everyMs: intervals.sweepIntervalMs, run: () => services.deadlines.sweep() },
     { name: 'reminders', everyMs: intervals.sweepIntervalMs, run: () => services.reminders.scan() },
@@ -33,5 +35,7 @@ export function scheduledTasks(services: Services, intervals: ScheduleIntervals)
         await services.accounts.pruneExpiredLinks()
       },
     },
+    // GitHub does not retry a failed webhook delivery (GitHub App mode only).
+    ...(redeliver ? [{ name: 'webhook-redelivery', everyMs: WEBHOOK_REDELIVERY_INTERVAL_MS, run: redeliver }] : []),
   ]
 }

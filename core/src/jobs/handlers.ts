@@ -28,6 +28,7 @@ import {
 import type { EmailTemplateService } from '../services/email-templates.ts'
 import { formatDeadline, startLinkToken } from '../services/invitations.ts'
 import type { Lifecycle } from '../services/lifecycle.ts'
+import type { SeedService } from '../services/seeds.ts'
 import { enqueue, type Job } from './outbox.ts'
 import { type JobHandlers, PermanentJobError } from './runner.ts'
 
@@ -36,6 +37,7 @@ export interface HandlerDeps {
   mailer: Mailer
   gitHost: GitHost
   lifecycle: Lifecycle
+  seeds: Pick<SeedService, 'followHead'>
   templates: EmailTemplateService
   tokens: TokenHasher
   clock: Clock
@@ -66,7 +68,7 @@ const field = (job: Job, name: string) => {
  * What each job kind does. Every handler reads the current state before acting, so a job
  * that runs twice (a redelivery, a runner killed mid-way) has the effect of running once.
  */
-export function createJobHandlers({ db, mailer, gitHost, lifecycle, templates, tokens, clock, appBaseUrl }: HandlerDeps): JobHandlers {
+export function createJobHandlers({ db, mailer, gitHost, lifecycle, seeds, templates, tokens, clock, appBaseUrl }: HandlerDeps): JobHandlers {
   async function invitationOf(job: Job) {
     const [row] = await db
       .select({ invitation: invitations, assessment: assessments })
@@ -242,7 +244,16 @@ export function createJobHandlers({ db, mailer, gitHost, lifecycle, templates, t
       await deliver(job, { orgId: null, kind: 'signup_confirm', to: request.email, ...email })
     },
 
-    /** After an invitation ends: record where main stood, close the repository, tell the org if time ran out. */
+    /** A seed push that arrived out of order: read where the seed's branch stands on the host now. */
+    async 'seed.follow_head'(job) {
+      await seeds.followHead(field(job, 'seedId'))
+    },
+
+    /**
+     * After an invitation ends: record where main stood, close the repository, tell the org
+     * if time ran out. Also queued without `ending` when an ended invitation's repository was
+     * reopened on the host, to close it again.
+     */
     async 'repo.finalize'(job) {
       const invitationId = field(job, 'invitationId')
       await lifecycle.captureFinal(invitationId)

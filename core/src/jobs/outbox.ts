@@ -13,6 +13,7 @@ export const JOB_KINDS = [
   'email.password_reset',
   'email.signup_confirm',
   'repo.finalize',
+  'seed.follow_head',
 ] as const
 export type JobKind = (typeof JOB_KINDS)[number]
 

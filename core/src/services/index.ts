@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { GitHost } from '../adapters/git-host.ts'
 import type { Mailer } from '../adapters/mailer.ts'
+import type { WebhookDeliveryLog } from '../adapters/webhook-deliveries.ts'
 import type { Clock } from '../clock.ts'
 import { type Config, GIT_LIMIT_DEFAULTS } from '../config.ts'
 import type { Database } from '../db/client.ts'
@@ -15,6 +16,7 @@ import { createAssessmentService } from './assessments.ts'
 import { createCandidateService } from './candidate.ts'
 import { createDeadlineService } from './deadlines.ts'
 import { createEmailTemplateService } from './email-templates.ts'
+import { createGitHubEventService } from './github-events.ts'
 import { createJobAdminService } from './job-admin.ts'
 import { createInvitationService } from './invitations.ts'
 import { createLifecycle } from './lifecycle.ts'
@@ -45,6 +47,8 @@ export interface CoreDeps {
   gitLimits?: Config['git']
   /** Retry policy of jobs (tests shorten it). */
   jobs?: Pick<RunnerOptions, 'maxAttempts' | 'backoffMs' | 'maxBackoffMs'>
+  /** The GitHub App's record of its webhook deliveries, for redelivering failed ones (GitHub App mode). */
+  webhookDeliveries?: WebhookDeliveryLog
 }
 
 export const DEFAULT_REMINDERS = { hoursBeforeStart: 24, hoursBeforeComplete: 24 }
@@ -58,7 +62,9 @@ export function createServices(deps: CoreDeps) {
   const lifecycle = createLifecycle({ db, gitHost, clock, access })
   const templates = createEmailTemplateService({ db, clock })
   const outbox = createOutbox({ db, clock })
-  const handlers = createJobHandlers({ db, mailer, gitHost, lifecycle, templates, tokens, clock, appBaseUrl })
+  // A caller that says nothing gets the strict policy: reading local paths or internal hosts is opted into.
+  const seeds = createSeedService({ db, gitHost, clock, sources: deps.seedSources ?? { localSeeds: 'refused', allowPrivateHosts: false } })
+  const handlers = createJobHandlers({ db, mailer, gitHost, lifecycle, seeds, templates, tokens, clock, appBaseUrl })
   return {
     database,
     /** What the git gateway enforces; the API process serves git with these. */
@@ -66,8 +72,7 @@ export function createServices(deps: CoreDeps) {
     access,
     accounts: createAccountService({ db, tokens, passwords, clock, signup: deps.signup ?? 'first-user' }),
     members: createMemberService({ db, tokens, clock }),
-    // A caller that says nothing gets the strict policy: reading local paths or internal hosts is opted into.
-    seeds: createSeedService({ db, gitHost, clock, sources: deps.seedSources ?? { localSeeds: 'refused', allowPrivateHosts: false } }),
+    seeds,
     assessments: createAssessmentService({ db, clock, pushMaxBytes: gitLimits.pushMaxBytes }),
     invitations: createInvitationService({ db, tokens, clock, lifecycle, templates, appBaseUrl }),
     candidate: createCandidateService({ db, gitHost, tokens, clock, lifecycle, publicUrl }),
@@ -75,6 +80,7 @@ export function createServices(deps: CoreDeps) {
     reminders: createReminderService({ db, clock, ...DEFAULT_REMINDERS, ...deps.reminders }),
     review: createReviewService({ db, gitHost }),
     mailbox: createMailboxService({ db, mailer }),
+    githubEvents: createGitHubEventService({ db, clock, seeds, access, logger, deliveries: deps.webhookDeliveries }),
     emailTemplates: templates,
     outbox,
     jobAdmin: createJobAdminService({ db, outbox }),

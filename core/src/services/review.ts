@@ -1,9 +1,9 @@
-import { and, eq } from 'drizzle-orm'
+import { and, asc, eq } from 'drizzle-orm'
 import { type Actor, actorRef, REVIEW, requireRole } from '../actor.ts'
 import type { DiffLimits, GitHost } from '../adapters/git-host.ts'
 import { recordAudit } from '../audit.ts'
 import type { Db } from '../db/client.ts'
-import { candidateRepos, invitations, reviewComments, reviewFeedback } from '../db/schema/index.ts'
+import { candidateRepos, invitations, pushLedger, reviewComments, reviewFeedback } from '../db/schema/index.ts'
 import { AppError, notFound } from '../errors.ts'
 
 const KiB = 1024
@@ -36,7 +36,14 @@ export function createReviewService({ db, gitHost }: { db: Db; gitHost: GitHost 
     if (!repo) throw notFound('repo')
     // While the candidate works, compare against main as it is now.
     const head = repo.finalSha ?? (await gitHost.headOf(repo.repoFullName)) ?? repo.baseSha
-    return { repo, head, inProgress: repo.finalSha === null }
+    return {
+      repo,
+      head,
+      inProgress: repo.finalSha === null,
+      /** The repository and this comparison on the host's own pages (GitHub); null on the local host. */
+      htmlUrl: repo.repoHtmlUrl,
+      compareUrl: gitHost.remote ? gitHost.remote.compareUrl(repo.repoFullName, repo.baseSha, head) : null,
+    }
   }
 
   async function invitationOf(actor: Actor, id: string) {
@@ -50,8 +57,8 @@ export function createReviewService({ db, gitHost }: { db: Db; gitHost: GitHost 
   return {
     /** base_sha..final_sha, or ..main while the candidate is still working. */
     async diff(actor: Actor, repoId: string) {
-      const { repo, head, inProgress } = await repoOf(actor, repoId)
-      const { files } = await gitHost.diff(repo.repoFullName, repo.baseSha, head, DIFF_LIMITS)
+      const range = await repoOf(actor, repoId)
+      const { files } = await gitHost.diff(range.repo.repoFullName, range.repo.baseSha, range.head, DIFF_LIMITS)
       const sum = (list: typeof files) => ({
         files: list.length,
         additions: list.reduce((n, f) => n + (f.additions ?? 0), 0),
@@ -59,9 +66,7 @@ export function createReviewService({ db, gitHost }: { db: Db; gitHost: GitHost 
       })
       const omitted = files.filter((f) => f.patchOmitted !== null)
       return {
-        repo,
-        head,
-        inProgress,
+        ...range,
         files,
         /** Changed lines of the files that were counted: partial when `uncountedFiles` is not 0. */
         totals: sum(files),
@@ -77,9 +82,29 @@ export function createReviewService({ db, gitHost }: { db: Db; gitHost: GitHost 
       return gitHost.rawDiff(repo.repoFullName, repo.baseSha, head, RAW_DIFF_MAX_BYTES)
     },
 
+    /**
+     * The commits, and the pushes that brought them as the host reported them when they
+     * arrived (GitHub's push webhooks, oldest first): commit dates are the candidate's to
+     * set, the time a push reached the host is not.
+     */
     async commits(actor: Actor, repoId: string) {
-      const { repo, head, inProgress } = await repoOf(actor, repoId)
-      return { repo, head, inProgress, commits: await gitHost.commits(repo.repoFullName, repo.baseSha, head) }
+      const range = await repoOf(actor, repoId)
+      const [commits, pushes] = await Promise.all([
+        gitHost.commits(range.repo.repoFullName, range.repo.baseSha, range.head),
+        db
+          .select({
+            receivedAt: pushLedger.receivedAt,
+            ref: pushLedger.ref,
+            before: pushLedger.beforeSha,
+            after: pushLedger.afterSha,
+            forced: pushLedger.forced,
+            commitCount: pushLedger.commitCount,
+          })
+          .from(pushLedger)
+          .where(and(eq(pushLedger.candidateRepoId, range.repo.id), eq(pushLedger.orgId, actor.orgId)))
+          .orderBy(asc(pushLedger.receivedAt), asc(pushLedger.id)),
+      ])
+      return { ...range, commits, pushes }
     },
 
     async comment(actor: Actor, invitationId: string, input: { path?: string; line?: number; body: string }) {

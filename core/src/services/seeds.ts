@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import { and, asc, desc, eq } from 'drizzle-orm'
+import { and, asc, desc, eq, isNull } from 'drizzle-orm'
 import { type Actor, actorRef, MANAGE, requireRole } from '../actor.ts'
 import type { GitHost } from '../adapters/git-host.ts'
 import { recordAudit } from '../audit.ts'
 import type { Clock } from '../clock.ts'
-import type { Db } from '../db/client.ts'
+import type { Db, Executor } from '../db/client.ts'
 import { orgs, seeds } from '../db/schema/index.ts'
 import { AppError, notFound, unprocessable } from '../errors.ts'
 import { stripUrlCredentials } from '../git.ts'
+import { enqueue } from '../jobs/outbox.ts'
 import { prepareSeedSource, type SeedSourceOptions, type SeedSourcePolicy } from '../seed-source.ts'
 
 export interface SeedDeps {
@@ -21,6 +22,23 @@ export interface SeedDeps {
 }
 
 type Seed = typeof seeds.$inferSelect
+
+/** A push to a repository, as the host's webhook reports it. */
+export interface SeedPush {
+  repoFullName: string
+  ref: string
+  before: string
+  after: string
+  deliveryId: string
+  /** Who pushed, by the host's name for them; for the audit log. */
+  sender: string | null
+}
+
+/** What a push did to a seed: moved it, found it already there, left a job to read the branch, or was to another branch. */
+export type SeedPushOutcome = 'moved' | 'current' | 'queued' | 'other_ref'
+
+/** git's name for "no commit": the `before` of a branch's first push, the `after` of its deletion. */
+const NO_COMMIT = /^0+$/
 
 export function createSeedService({ db, gitHost, clock, sources, network }: SeedDeps) {
   /** The instance's first org: in the embedded default, the one its first user made. */
@@ -56,6 +74,11 @@ export function createSeedService({ db, gitHost, clock, sources, network }: Seed
       return updated!
     })
   }
+
+  /** The seed's SHA is still `sha`: the guard that keeps two writers from moving it back. */
+  const at = (sha: string | null) => (sha === null ? isNull(seeds.latestMainSha) : eq(seeds.latestMainSha, sha))
+  const byRepo = async (exec: Executor, repoFullName: string): Promise<Seed | undefined> =>
+    (await exec.select().from(seeds).where(eq(seeds.seedRepoFullName, repoFullName)).limit(1))[0]
 
   return {
     get,
@@ -129,6 +152,81 @@ export function createSeedService({ db, gitHost, clock, sources, network }: Seed
       }
       return { synced: all.length - failed.length, failed }
     },
+
+    /**
+     * A push to a seed repository on the host (GitHub's `push` webhook), in the caller's
+     * transaction: the next candidate is pinned to where it left the default branch.
+     * Deliveries can arrive out of order or not at all, so the SHA moves only from the one
+     * the push started at; otherwise a job asks the host where the branch stands now.
+     * Undefined when the repository is no seed's.
+     */
+    async recordPush(tx: Executor, push: SeedPush): Promise<SeedPushOutcome | undefined> {
+      const seed = await byRepo(tx, push.repoFullName)
+      if (!seed) return undefined
+      // A deleted default branch leaves the seed where it was: candidates start from its last commit.
+      if (push.ref !== `refs/heads/${seed.defaultBranch}` || NO_COMMIT.test(push.after)) return 'other_ref'
+      if (seed.latestMainSha === push.after) return 'current'
+      const inOrder = seed.latestMainSha === null || seed.latestMainSha === push.before
+      const [moved] = inOrder
+        ? await tx
+            .update(seeds)
+            .set({ latestMainSha: push.after, syncedAt: clock.now() })
+            .where(and(eq(seeds.id, seed.id), at(seed.latestMainSha)))
+            .returning({ id: seeds.id })
+        : []
+      if (!moved) {
+        await enqueue(tx, [{ kind: 'seed.follow_head', orgId: seed.orgId, payload: { seedId: seed.id } }])
+        return 'queued'
+      }
+      await recordAudit(tx, {
+        orgId: seed.orgId,
+        kind: 'seed.pushed',
+        actor: 'github',
+        target: seed.id,
+        meta: { from: seed.latestMainSha, to: push.after, ref: push.ref, delivery_id: push.deliveryId, sender: push.sender },
+      })
+      return 'moved'
+    },
+
+    /** The job a push out of order leaves: records where the seed's `main` stands on the host now. */
+    async followHead(seedId: string) {
+      const [seed] = await db.select().from(seeds).where(eq(seeds.id, seedId))
+      if (!seed) return
+      const head = await gitHost.headOf(seed.seedRepoFullName)
+      if (!head || head === seed.latestMainSha) return
+      await db.transaction(async (tx) => {
+        const [moved] = await tx
+          .update(seeds)
+          .set({ latestMainSha: head, syncedAt: clock.now() })
+          .where(and(eq(seeds.id, seed.id), at(seed.latestMainSha)))
+          .returning({ id: seeds.id })
+        if (moved) {
+          await recordAudit(tx, { orgId: seed.orgId, kind: 'seed.pushed', actor: 'system', target: seed.id, meta: { from: seed.latestMainSha, to: head } })
+        }
+      })
+    },
+
+    /**
+     * The seed repository's default branch was changed on the host (GitHub's `repository`
+     * `edited` webhook), in the caller's transaction. Undefined when the repository is no seed's.
+     */
+    async recordDefaultBranch(tx: Executor, change: { repoFullName: string; defaultBranch: string; deliveryId: string }) {
+      const seed = await byRepo(tx, change.repoFullName)
+      if (!seed) return undefined
+      if (seed.defaultBranch === change.defaultBranch) return seed
+      await tx.update(seeds).set({ defaultBranch: change.defaultBranch }).where(eq(seeds.id, seed.id))
+      await recordAudit(tx, {
+        orgId: seed.orgId,
+        kind: 'seed.default_branch_changed',
+        actor: 'github',
+        target: seed.id,
+        meta: { from: seed.defaultBranch, to: change.defaultBranch, delivery_id: change.deliveryId },
+      })
+      return seed
+    },
+
+    /** The seed whose repository this is, if any (in the caller's transaction). */
+    byRepo,
   }
 }
 

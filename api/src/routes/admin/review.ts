@@ -3,7 +3,7 @@ import { DIFF_LIMITS, RAW_DIFF_MAX_BYTES, type Services } from '@takehome/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../plugins/app/auth.ts'
-import { commentSchema, diffSchema, feedbackSchema, presentComment, presentDiff, presentFeedback, reviewedRange } from '../../presenters.ts'
+import { commentSchema, commitsSchema, diffSchema, feedbackSchema, presentComment, presentCommits, presentDiff, presentFeedback } from '../../presenters.ts'
 import { admin, errors, idParams, INT4_MAX, multiline, prose, verbatim } from '../common.ts'
 
 const MiB = 1024 * 1024
@@ -50,41 +50,15 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
       schema: {
         tags,
         security: admin,
-        summary: "The candidate's commits after the base commit, newest first",
+        summary: "The candidate's commits after the base commit, newest first, and the pushes that brought them",
+        description:
+          'Commit dates are whatever the candidate set. In GitHub App mode `pushes` lists when each push actually reached GitHub, ' +
+          'as its push webhook reported it, oldest first.',
         params: idParams,
-        response: {
-          200: z.object({
-            ...reviewedRange,
-            commits: z.array(
-              z.object({
-                sha: z.string(),
-                message: z.string(),
-                author_name: z.string(),
-                author_email: z.string(),
-                authored_at: z.string(),
-              }),
-            ),
-          }),
-          ...errors,
-        },
+        response: { 200: commitsSchema, ...errors },
       },
     },
-    async (request) => {
-      const log = await services.review.commits(actorOf(request), request.params.id)
-      return {
-        repo_id: log.repo.id,
-        base_sha: log.repo.baseSha,
-        head_sha: log.head,
-        in_progress: log.inProgress,
-        commits: log.commits.map((c) => ({
-          sha: c.sha,
-          message: c.message,
-          author_name: c.authorName,
-          author_email: c.authorEmail,
-          authored_at: c.authoredAt.toISOString(),
-        })),
-      }
-    },
+    async (request) => presentCommits(await services.review.commits(actorOf(request), request.params.id)),
   )
 
   app.post(
