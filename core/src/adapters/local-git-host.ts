@@ -1,23 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, realpath, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { AppError, unprocessable } from '../errors.ts'
-import { BIG_FILE_THRESHOLD, GitLimitError, type GitOptions, runGit } from '../git.ts'
-import { readFailure, type SeedSource, seedUnreadable } from '../seed-source.ts'
+import { AppError } from '../errors.ts'
+import { BIG_FILE_THRESHOLD, runGit } from '../git.ts'
 import { boundedDiff, streamRawDiff } from './git-diff.ts'
-import type { Commit, GitHost, SeedMirror } from './git-host.ts'
+import type { GitHost } from './git-host.ts'
+import { commitBase, fetchDefaultBranch, listCommits, ownGit, SHA } from './git-repository.ts'
 
-const SHA = /^[0-9a-f]{40}$/
-/** A source's refs listing and fetch: a source that prints without end is stopped, not buffered. */
-const SOURCE_CAPS = { maxStdoutBytes: 1024 * 1024, maxStderrBytes: 64 * 1024, timeoutMs: 10 * 60_000 }
-/** Commits listed for review, newest first. */
-const MAX_COMMITS = 1000
 /** Candidate repository names: what may follow `/r/` in a clone URL. */
 export const CANDIDATE_SLUG = /^[a-z0-9][a-z0-9-]{2,80}$/
-
-// Candidate repositories' base commits are made by Takehome, not by a person.
-const TAKEHOME_IDENTITY = { name: 'Takehome', email: 'takehome@localhost' }
 
 export function createLocalGitHost({ root }: { root: string }): GitHost & { candidatesRoot: string } {
   const seedsDir = path.join(root, 'seeds')
@@ -35,65 +27,6 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
   const repoPath = (repoFullName: string) =>
     repoFullName.startsWith('seeds/') ? seedPath(repoFullName) : candidatePath(repoFullName)
 
-  /**
-   * git reading a seed source: whatever goes wrong is answered with one message and a
-   * reason, never with what git printed (paths, hosts, a server's own text).
-   */
-  async function readSource(args: string[], cwd?: string) {
-    let result
-    try {
-      result = await runGit(args, { cwd, ...SOURCE_CAPS })
-    } catch (err) {
-      if (err instanceof GitLimitError) throw seedUnreadable(err.limit === 'time' ? 'timeout' : 'too_large')
-      throw err
-    }
-    if (result.code !== 0) throw seedUnreadable(readFailure(result.stderr))
-    return result.stdout
-  }
-
-  /** git on our own repositories: a failure there is ours, never the caller's input. Its stderr is logged, never answered. */
-  async function own(args: string[], cwd: string, env?: NodeJS.ProcessEnv, caps?: GitOptions) {
-    const result = await runGit(args, { cwd, env, ...caps })
-    if (result.code !== 0) {
-      throw new AppError(500, 'git_failed', `git ${args[0]} failed`, { cause: new Error(result.stderr.slice(-2000)) })
-    }
-    return result.stdout
-  }
-
-  /**
-   * Every org's repositories live under `root`, readable by this process: a source there
-   * would copy another org's seed or a candidate's work. Checked on the real path git
-   * would open, with the suffixes git tries (`/.git`, `.git`).
-   */
-  async function refuseOwnRepositories(dir: string) {
-    const ownRoot = await realpath(root).catch(() => path.resolve(root))
-    for (const candidate of [dir, path.join(dir, '.git'), `${dir}.git`, path.join(`${dir}.git`, '.git')]) {
-      const real = await realpath(candidate).catch(() => undefined)
-      if (real && (real === ownRoot || real.startsWith(`${ownRoot}${path.sep}`))) {
-        throw unprocessable('seed_source_invalid', "source_url must not name one of this server's own repositories")
-      }
-    }
-  }
-
-  /** Asks the source which branch HEAD names, then fetches that branch into `main`. */
-  async function fetchDefaultBranch(repoDir: string, source: SeedSource): Promise<Omit<SeedMirror, 'repoFullName'>> {
-    if (source.kind === 'local') {
-      await refuseOwnRepositories(source.path)
-      if (!(await stat(source.path).catch(() => undefined))) throw seedUnreadable('not_found')
-    }
-    // git is given the path that was checked, absolute: it runs in different directories below.
-    const [config, sourceUrl] = source.kind === 'local' ? [[], source.path] : [source.gitConfig, source.url]
-    const listing = await readSource([...config, 'ls-remote', '--symref', '--', sourceUrl, 'HEAD'])
-    const branch = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(listing)?.[1]
-    if (!branch) {
-      throw unprocessable('seed_source_empty', 'the source repository has no default branch with commits')
-    }
-    await readSource([...config, 'fetch', '--quiet', '--no-tags', '--force', '--', sourceUrl, `refs/heads/${branch}:refs/heads/main`], repoDir)
-    const headSha = (await own(['rev-parse', '--verify', 'refs/heads/main^{commit}'], repoDir)).trim()
-    if (!SHA.test(headSha)) throw unprocessable('seed_source_unreadable', 'the source repository did not give a commit')
-    return { sourceDefaultBranch: branch, headSha }
-  }
-
   return {
     kind: 'local',
     /** What the gateway serves as GIT_PROJECT_ROOT. */
@@ -109,8 +42,8 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
       // Built aside and moved into place, so a failure never leaves a half-made seed behind.
       const staging = path.join(seedsDir, `.staging-${randomUUID()}.git`)
       try {
-        await own(['init', '--quiet', '--bare', '--initial-branch=main', staging], seedsDir)
-        const mirror = await fetchDefaultBranch(staging, source)
+        await ownGit(['init', '--quiet', '--bare', '--initial-branch=main', staging], seedsDir)
+        const mirror = await fetchDefaultBranch(staging, source, root)
         await rename(staging, seedPath(repoFullName))
         return { repoFullName, ...mirror }
       } finally {
@@ -119,7 +52,7 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
     },
 
     async syncSeed({ repoFullName, source }) {
-      return { repoFullName, ...(await fetchDefaultBranch(seedPath(repoFullName), source)) }
+      return { repoFullName, ...(await fetchDefaultBranch(seedPath(repoFullName), source, root)) }
     },
 
     async removeSeed(repoFullName) {
@@ -143,29 +76,18 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
       }
       await mkdir(candidatesDir, { recursive: true })
       const seedDir = seedPath(seedRepoFullName)
-      // A fixed identity and date make the base commit the same on every retry.
-      const when = `${Math.floor(date.getTime() / 1000)} +0000`
-      const baseSha = (
-        await own(['commit-tree', `${seedSha}^{tree}`, '-m', message], seedDir, {
-          GIT_AUTHOR_NAME: TAKEHOME_IDENTITY.name,
-          GIT_AUTHOR_EMAIL: TAKEHOME_IDENTITY.email,
-          GIT_AUTHOR_DATE: when,
-          GIT_COMMITTER_NAME: TAKEHOME_IDENTITY.name,
-          GIT_COMMITTER_EMAIL: TAKEHOME_IDENTITY.email,
-          GIT_COMMITTER_DATE: when,
-        })
-      ).trim()
+      const baseSha = await commitBase(seedDir, seedSha, message, date)
       const staging = path.join(candidatesDir, `.staging-${randomUUID()}.git`)
       try {
-        await own(['init', '--quiet', '--bare', '--initial-branch=main', staging], candidatesDir)
+        await ownGit(['init', '--quiet', '--bare', '--initial-branch=main', staging], candidatesDir)
         // Deleting main would strand the review; force-pushes stay allowed until submit.
-        await own(['config', 'receive.denyDeletes', 'true'], staging)
-        await own(['config', 'http.receivepack', 'true'], staging)
+        await ownGit(['config', 'receive.denyDeletes', 'true'], staging)
+        await ownGit(['config', 'http.receivepack', 'true'], staging)
         // The gateway sets this for every push too; here it also holds for any other way in.
-        await own(['config', 'receive.fsckObjects', 'true'], staging)
-        await own(['config', 'core.bigFileThreshold', BIG_FILE_THRESHOLD], staging)
+        await ownGit(['config', 'receive.fsckObjects', 'true'], staging)
+        await ownGit(['config', 'core.bigFileThreshold', BIG_FILE_THRESHOLD], staging)
         // Only the new root commit's objects travel: the seed's history stays behind.
-        await own(['push', '--quiet', staging, `${baseSha}:refs/heads/main`], seedDir)
+        await ownGit(['push', '--quiet', staging, `${baseSha}:refs/heads/main`], seedDir)
         try {
           await rename(staging, dir)
         } catch (err) {
@@ -181,7 +103,7 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
     },
 
     async treeOf(repoFullName, sha) {
-      return (await own(['rev-parse', '--verify', `${sha}^{tree}`], repoPath(repoFullName))).trim()
+      return (await ownGit(['rev-parse', '--verify', `${sha}^{tree}`], repoPath(repoFullName))).trim()
     },
 
     async headOf(repoFullName) {
@@ -194,7 +116,7 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
 
     async archive(repoFullName) {
       // The gateway already refuses; this makes the repository itself refuse as well.
-      await own(['config', 'http.receivepack', 'false'], candidatePath(repoFullName))
+      await ownGit(['config', 'http.receivepack', 'false'], candidatePath(repoFullName))
     },
 
     diff(repoFullName, base, head, limits) {
@@ -205,21 +127,8 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
       return streamRawDiff(repoPath(repoFullName), base, head, maxBytes)
     },
 
-    async commits(repoFullName, base, head) {
-      const out = await own(
-        ['log', '--no-color', `--max-count=${MAX_COMMITS}`, '--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e', `${base}..${head}`, '--'],
-        repoPath(repoFullName),
-        undefined,
-        { maxStdoutBytes: 16 * 1024 * 1024, timeoutMs: 60_000 },
-      )
-      return out
-        .split('\x1e')
-        .map((record) => record.replace(/^\n/, ''))
-        .filter(Boolean)
-        .map((record): Commit => {
-          const [sha, authorName, authorEmail, authoredAt, message] = record.split('\x1f') as [string, string, string, string, string]
-          return { sha, authorName, authorEmail, authoredAt: new Date(authoredAt), message: message.trim() }
-        })
+    commits(repoFullName, base, head) {
+      return listCommits(repoPath(repoFullName), base, head)
     },
   }
 }
