@@ -44,7 +44,7 @@ export async function startApp() {
   const app = await buildApp({
     services: ts.services,
     logger,
-    gitProjectRoot: ts.gitHost.candidatesRoot,
+    gitHost: ts.gitHost,
     rateLimits: RAISED,
     config: { publicUrl: base, appBaseUrl: base, secureCookies: false, sessionSecret: 'bench-session-secret-0123456789abcdef0123', trustProxy: false },
   })

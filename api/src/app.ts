@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import cookie from '@fastify/cookie'
 import { credentialBroker, gitGateway } from '@takehome/broker'
-import type { Config, Services } from '@takehome/core'
+import type { Config, GitHost, Services } from '@takehome/core'
 import Fastify, { type FastifyReply } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
@@ -29,8 +29,11 @@ export interface AppOptions {
   config: Pick<Config, 'publicUrl' | 'appBaseUrl' | 'secureCookies' | 'sessionSecret' | 'trustProxy'> &
     Partial<Pick<Config, 'metricsToken' | 'github'>>
   logger: Logger
-  /** Where the local git host keeps candidate repositories, served at /r/<slug>.git. */
-  gitProjectRoot: string
+  /**
+   * Where candidate repositories live, served at /r/<slug>.git: the local host's under its
+   * `candidatesRoot` (GIT_PROJECT_ROOT), GitHub's (`remote`) through the gateway's proxy.
+   */
+  gitHost: GitHost & { candidatesRoot?: string }
   rateLimits?: Partial<typeof DEFAULT_RATE_LIMITS>
   /** BullMQ's job counts for /metrics, in hosted mode. */
   queueCounts?: () => Promise<Record<string, number>>
@@ -118,8 +121,8 @@ export async function buildApp(opts: AppOptions) {
   await app.register(startRoutes, { services, rateLimit: rateLimits.start })
   await app.register(adminRoutes, { services })
   if (config.github) await app.register(githubWebhooks, { services, github: config.github, logger: opts.logger })
-  await app.register(credentialBroker, { services, rateLimit: rateLimits.credential })
-  await app.register(gitGateway, { services, projectRoot: opts.gitProjectRoot, rateLimit: rateLimits.git })
+  await app.register(credentialBroker, { services, gitHost: opts.gitHost, publicUrl: config.publicUrl, rateLimit: rateLimits.credential })
+  await app.register(gitGateway, { services, gitHost: opts.gitHost, rateLimit: rateLimits.git })
 
   app.setNotFoundHandler(async (request, reply) => {
     if (opts.fallback && !OWN_PATHS.test(request.url.split('?')[0]!)) {

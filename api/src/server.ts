@@ -47,7 +47,7 @@ export async function startServer(options: StartOptions = {}) {
     services,
     config,
     logger,
-    gitProjectRoot: gitHost.candidatesRoot,
+    gitHost,
     queueCounts: queue?.counts,
     fallback: options.fallback,
   })

@@ -84,7 +84,7 @@ async function hookOnlyGateway(t: Test, built: Served) {
   const app = Fastify({ loggerInstance: capturingLogger().logger })
   await app.register(gitGateway, {
     services: built.services,
-    projectRoot: built.gitHost.candidatesRoot,
+    gitHost: built.gitHost,
     rateLimit: { max: 1000, timeWindow: 60_000 },
     stopAtDeadline: false,
   })

@@ -44,7 +44,7 @@ export async function build(t: Test, options: BuildOptions = {}) {
   const app = await buildApp({
     services: ts.services,
     logger,
-    gitProjectRoot: ts.gitHost.candidatesRoot,
+    gitHost: ts.gitHost,
     rateLimits: { ...UNLIMITED, ...options.rateLimits },
     fallback: options.fallback,
     config: {

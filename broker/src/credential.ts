@@ -1,9 +1,13 @@
-import type { Services } from '@takehome/core'
+import type { GitHost, Services } from '@takehome/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 
 export interface CredentialOptions {
   services: Services
+  /** With `remote` (GitHub), git asking for GitHub's git host gets a token for the one repository. */
+  gitHost: GitHost
+  /** Our own origin (PUBLIC_URL): git asking for it, the gateway, gets the access token back. */
+  publicUrl: string
   rateLimit: { max: number; timeWindow: number }
 }
 
@@ -13,11 +17,62 @@ const QUIT = 'quit=1\n'
 
 const NO_RATE_LIMIT_HEADERS = { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false }
 
+/** git's request is a few short lines (`protocol=`, `host=`, maybe `path=`, `wwwauth[]=`). */
+const MAX_REQUEST_BYTES = 4096
+const LINE = /^([a-z][a-z0-9_]*(?:\[\])?)=([^\0]*)$/
+
+/**
+ * The credential request git gave the helper on stdin, which it forwards as `request`:
+ * `key=value` lines. Only `protocol` and `host` decide anything here; given twice, the
+ * request is ambiguous and refused. Undefined for anything else.
+ */
+function parseRequest(text: string): { protocol?: string; host?: string } | undefined {
+  const fields: { protocol?: string; host?: string } = {}
+  for (const line of text.split('\n')) {
+    const content = line.endsWith('\r') ? line.slice(0, -1) : line
+    if (content === '') continue
+    const match = LINE.exec(content)
+    if (!match) return undefined
+    const [, key, value] = match as unknown as [string, string, string]
+    if (key === 'protocol' || key === 'host') {
+      if (fields[key] !== undefined) return undefined
+      fields[key] = value
+    }
+  }
+  return fields
+}
+
+const requestParam = z
+  .string()
+  .max(MAX_REQUEST_BYTES)
+  .transform((text, ctx) => {
+    const parsed = parseRequest(text)
+    if (!parsed) ctx.addIssue({ code: 'custom', message: 'is not a git credential request' })
+    return parsed ?? {}
+  })
+
 /**
  * The credential broker: git's credential helper asks here (`get` only) and gets a
- * short-lived credential for one repository, in git's credential format.
+ * short-lived credential for one repository, in git's credential format, for the host git
+ * asked about: for our own origin (the gateway), the access token itself; for GitHub's
+ * git host, an installation token for exactly that one repository. A token is never sent
+ * for any other host, nor ours to GitHub or GitHub's to us.
  */
-export const credentialBroker: FastifyPluginAsyncZod<CredentialOptions> = async (app, { services, rateLimit }) => {
+export const credentialBroker: FastifyPluginAsyncZod<CredentialOptions> = async (app, { services, gitHost, publicUrl, rateLimit }) => {
+  const own = new URL(publicUrl)
+  const remote = gitHost.remote
+
+  /** Whom git is asking for: our gateway, the remote host, or someone else (refused). */
+  function audience(request: { protocol?: string; host?: string } | undefined): 'gateway' | 'remote' | 'other' {
+    // Without a request (an older helper, or none given), as the helper always answered: the
+    // host's own credential.
+    if (!request || (request.protocol === undefined && request.host === undefined)) return remote ? 'remote' : 'gateway'
+    const host = request.host?.toLowerCase()
+    if (request.protocol === own.protocol.slice(0, -1) && host === own.host) return 'gateway'
+    if (remote && host === remote.gitHost.toLowerCase()) return 'remote'
+    return 'other'
+  }
+
   app.get(
     '/git/credential',
     {
@@ -28,9 +83,10 @@ export const credentialBroker: FastifyPluginAsyncZod<CredentialOptions> = async 
       },
       schema: {
         tags: ['git'],
-        summary: "git's credential helper: `username=…`, `password=…`, `password_expiry_utc=…`, or 403 `quit=1`",
-        querystring: z.object({ token: z.string().max(100) }),
-        response: { 200: z.string(), 400: z.string(), 403: z.string(), 429: z.string() },
+        summary:
+          "git's credential helper: `username=…`, `password=…`, `password_expiry_utc=…` for the host named in `request` (git's request, as the helper read it), or 403 `quit=1`",
+        querystring: z.object({ token: z.string().max(100), request: requestParam.optional() }),
+        response: { 200: z.string(), 400: z.string(), 403: z.string(), 429: z.string(), 503: z.string() },
       },
       // Whatever goes wrong, git must read `quit=1`, never a JSON error.
       errorHandler: (err, request, reply) => {
@@ -44,18 +100,36 @@ export const credentialBroker: FastifyPluginAsyncZod<CredentialOptions> = async 
     },
     async (request, reply) => {
       reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store')
+      const asked = audience(request.query.request)
+      if (asked === 'other') {
+        request.log.info({ host: request.query.request?.host?.slice(0, 200) }, 'credential refused: a host that is not ours')
+        return reply.status(403).header('x-takehome-refusal', 'other_host').send(QUIT)
+      }
       const access = await services.access.check(request.query.token, { context: 'credential' })
       if (!access.ok) {
         request.log.info({ refusal: access.refusal }, 'credential refused')
         return reply.status(403).header('x-takehome-refusal', access.refusal).send(QUIT)
       }
-      return [
-        'username=takehome',
-        `password=${request.query.token}`,
-        `password_expiry_utc=${Math.floor(access.expiresAt.getTime() / 1000)}`,
-        '',
-      ].join('\n')
+      if (asked === 'gateway') return answer(access.expiresAt, 'takehome', request.query.token)
+
+      const { grant } = access
+      // GitHub's git host over the scheme it is served with: a token never crosses plain HTTP by mistake.
+      const protocol = request.query.request?.protocol
+      if (protocol !== undefined && `${protocol}:` !== new URL(remote!.cloneUrl(grant.repoFullName)).protocol) {
+        request.log.info({ protocol: protocol.slice(0, 20) }, 'credential refused: not the scheme GitHub is served with')
+        return reply.status(403).header('x-takehome-refusal', 'other_host').send(QUIT)
+      }
+      try {
+        const credential = await remote!.repoCredential(grant.repoFullName, { workflows: grant.allowWorkflowChanges })
+        const expiresAt = credential.expiresAt < access.expiresAt ? credential.expiresAt : access.expiresAt
+        return answer(expiresAt, credential.username, credential.password)
+      } catch (err) {
+        request.log.warn({ err, repo: grant.repoFullName }, 'credential refused: GitHub gave no token')
+        return reply.status(503).header('x-takehome-refusal', 'host_unavailable').send(QUIT)
+      }
     },
   )
 }
 
+const answer = (expiresAt: Date, username: string, password: string) =>
+  [`username=${username}`, `password=${password}`, `password_expiry_utc=${Math.floor(expiresAt.getTime() / 1000)}`, ''].join('\n')

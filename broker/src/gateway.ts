@@ -2,16 +2,22 @@ import { execFile, spawn } from 'node:child_process'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CANDIDATE_SLUG, type Config, REFUSAL_MESSAGES, type Services } from '@takehome/core'
+import { CANDIDATE_SLUG, type GitHost, REFUSAL_MESSAGES, type Services } from '@takehome/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { type Endpoint, type GitBackend, type GitLimits, type GitRequest, type GitService, type Opened, pushLimit, refusal, type Running, size, supervise } from './exchange.ts'
+import { createGitHubProxy } from './github-proxy.ts'
 import { type Busy, createRequestLimiter } from './limiter.ts'
 
-export type GitLimits = Config['git']
+export type { GitLimits } from './exchange.ts'
 
 export interface GatewayOptions {
   services: Services
-  /** Directory holding the candidate repositories (`<slug>.git`). */
-  projectRoot: string
+  /**
+   * Where candidate repositories live. A host with `remote` (GitHub) is reverse-proxied to;
+   * the local host's repositories (`<slug>.git` under `candidatesRoot`) are served by
+   * `git http-backend`.
+   */
+  gitHost: GitHost & { candidatesRoot?: string }
   rateLimit: { max: number; timeWindow: number }
   /** Overrides of `services.gitLimits`, the server's configuration (tests pass small ones). */
   limits?: Partial<GitLimits>
@@ -35,54 +41,46 @@ const BUSY: Record<Busy, { status: number; message: string }> = {
   overall: { status: 503, message: 'the server is busy with other git requests; try again in a minute' },
 }
 
-const SERVICES = new Set(['git-upload-pack', 'git-receive-pack'])
+const SERVICES = new Set<string>(['git-upload-pack', 'git-receive-pack'])
 const PATH = /^([^/]+)\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/
 
-/** A pkt-line: four hex digits of length (including themselves), then the payload. */
-const pktLine = (payload: string) => `${(Buffer.byteLength(payload) + 4).toString(16).padStart(4, '0')}${payload}`
-
 /**
- * git smart HTTP for candidate repositories, through `git http-backend`. Every request
- * is authorised on its own (Basic auth, the password being the access token), at request
- * time; bodies stream both ways and never sit whole in memory.
+ * git smart HTTP for candidate repositories. Every request is authorised on its own (Basic
+ * auth, the password being the access token), at request time, and counted against the
+ * limits; then served by the local host's `git http-backend` or proxied to GitHub. Bodies
+ * stream both ways and never sit whole in memory.
  */
-export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { services, projectRoot, rateLimit, stopAtDeadline = true, ...options }) => {
+export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { services, gitHost, rateLimit, stopAtDeadline = true, ...options }) => {
   const limits = { ...services.gitLimits, ...options.limits }
   const limiter = createRequestLimiter({ max: limits.maxRequests, maxPerKey: limits.maxRequestsPerToken })
-  // Pushes under way, by invitation: ending an invitation (Submit, expiry, revoke) stops them.
+  const backend = gitHost.remote ? createGitHubProxy(gitHost.remote, limits) : localBackend(gitHost.candidatesRoot, limits)
+  // Requests under way that an ending stops, by invitation: a push still sending at Submit,
+  // expiry or revoke must not land afterwards.
   const pushes = new Map<string, Set<() => void>>()
   const unsubscribe = services.access.onForget((invitationId) => {
     for (const stop of pushes.get(invitationId) ?? []) stop()
   })
   app.addHook('onClose', async () => {
     unsubscribe()
+    backend.close()
   })
 
-  // Leave pack bodies unread: they are piped straight into git.
+  // Leave pack bodies unread: they are piped straight on.
   app.addContentTypeParser(
     ['application/x-git-upload-pack-request', 'application/x-git-receive-pack-request'],
     (_request, _payload, done) => done(null),
   )
 
-  /** A refusal git shows the candidate: an ERR line in the advertisement, else the status with a text body. */
-  const refuse = (reply: FastifyReply, endpoint: string, service: string, status: number, message: string) => {
-    if (endpoint === 'info/refs') {
-      // An ERR line in the advertisement makes git print "remote error: <message>".
-      return reply
-        .status(200)
-        .type(`application/x-${service}-advertisement`)
-        .header('cache-control', 'no-cache')
-        .send(`${pktLine(`# service=${service}\n`)}0000${pktLine(`ERR ${message}`)}`)
-    }
-    // The body was never read: close rather than wait for the rest of it.
-    return reply.status(status).header('connection', 'close').type('text/plain').send(`${message}\n`)
+  const refuse = (reply: FastifyReply, endpoint: Endpoint, service: string, status: number, message: string) => {
+    const answer = refusal(endpoint, service, status, message)
+    return reply.status(answer.status).headers(answer.headers).send(answer.body)
   }
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const wildcard = (request.params as { '*': string })['*']
     const match = PATH.exec(wildcard)
     const slug = match?.[1]
-    const endpoint = match?.[2]
+    const endpoint = match?.[2] as Endpoint | undefined
     const service = endpoint === 'info/refs' ? (request.query as { service?: string }).service : endpoint
     if (!slug || !endpoint || !CANDIDATE_SLUG.test(slug) || !service || !SERVICES.has(service)) {
       return reply.status(404).send({ error: { code: 'repository_not_found', message: 'no such repository', request_id: request.id } })
@@ -108,61 +106,27 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
       return refuse(reply, endpoint, service, BUSY[slot.busy].status, BUSY[slot.busy].message)
     }
 
-    const push = service === 'git-receive-pack'
-    let pushEnv: Record<string, string> = {}
-    if (push) {
-      const used = await diskUsage(path.join(projectRoot, `${slug}.git`)).catch((err: unknown) => {
-        request.log.warn({ err, slug }, 'git push refused: the repository could not be measured')
-        return undefined
-      })
-      if (used === undefined) {
-        slot.release()
-        return refuse(reply, endpoint, service, 503, 'the size of the repository could not be measured; try again in a minute')
-      }
-      if (used >= limits.repoQuotaBytes) {
-        slot.release()
-        request.log.info({ slug, used, quota: limits.repoQuotaBytes }, 'git push refused: repository over quota')
-        return refuse(reply, endpoint, service, 403, `the repository is over its disk limit of ${size(limits.repoQuotaBytes)}; no more pushes are accepted`)
-      }
-      pushEnv = {
-        ...gitConfigEnv({
-          'receive.maxInputSize': String(Math.min(grant.maxPushBytes ?? limits.pushDefaultMaxBytes, limits.pushMaxBytes)),
-          'receive.fsckObjects': 'true',
-          'core.hooksPath': HOOKS_DIR,
-        }),
-        // The hook compares with the system clock: the deadline is given on it, rounded down.
-        TAKEHOME_DEADLINE: String(Math.floor((Date.now() + access.remainingMs) / 1000)),
-        TAKEHOME_QUOTA_BYTES: String(limits.repoQuotaBytes),
-      }
+    let opened: Opened
+    try {
+      opened = await backend.open({ request, slug, endpoint, service: service as GitService, grant, remainingMs: access.remainingMs })
+    } catch (err) {
+      slot.release()
+      throw err
     }
-
+    if (!opened.ok) {
+      slot.release()
+      return refuse(reply, endpoint, service, opened.status, opened.message)
+    }
     reply.hijack()
-    const running = runHttpBackend(request, reply.raw, {
-      GIT_PROJECT_ROOT: projectRoot,
-      GIT_HTTP_EXPORT_ALL: '1',
-      PATH_INFO: `/${slug}.git/${endpoint}`,
-      REQUEST_METHOD: request.method,
-      QUERY_STRING: endpoint === 'info/refs' ? `service=${service}` : '',
-      REMOTE_USER: `candidate-${access.grant.invitationId}`,
-      REMOTE_ADDR: request.ip,
-      CONTENT_TYPE: request.headers['content-type'] ?? '',
-      ...(request.headers['content-length'] ? { CONTENT_LENGTH: request.headers['content-length'] } : {}),
-      ...(request.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: request.headers['content-encoding'] } : {}),
-      ...(typeof request.headers['git-protocol'] === 'string' ? { GIT_PROTOCOL: request.headers['git-protocol'] } : {}),
-      ...pushEnv,
-    }, {
-      idleTimeoutMs: limits.idleTimeoutMs,
-      maxRequestMs: limits.maxRequestMs,
-      onDone: slot.release,
-    })
-    if (push) {
-      // A push that is still sending at the deadline ends there; the hook refuses one that
-      // gets to updating refs later by any other path.
+    const running = opened.run(reply.raw, slot.release)
+    if (service === 'git-receive-pack') {
+      // A push that is still sending at the deadline ends there; the local host's hook
+      // refuses one that gets to updating refs later by any other path.
       const atDeadline = stopAtDeadline && access.remainingMs <= MAX_TIMER_MS ? setTimeout(() => running.stop('deadline'), access.remainingMs) : undefined
       const stopEnded = () => running.stop('ended')
       const ongoing = pushes.get(grant.invitationId) ?? new Set()
       pushes.set(grant.invitationId, ongoing.add(stopEnded))
-      running.done.then(() => {
+      void running.done.then(() => {
         clearTimeout(atDeadline)
         ongoing.delete(stopEnded)
         if (ongoing.size === 0 && pushes.get(grant.invitationId) === ongoing) pushes.delete(grant.invitationId)
@@ -171,6 +135,59 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
   }
 
   app.route({ method: ['GET', 'POST'], url: '/r/*', config: { rateLimit }, handler })
+}
+
+/**
+ * The local host: `git http-backend` over the bare repositories in `projectRoot`. A push
+ * is measured against the disk quota first and runs with the push size limit, object
+ * checks and the pre-receive hook that holds the deadline and the quota.
+ */
+function localBackend(projectRoot: string | undefined, limits: GitLimits): GitBackend {
+  if (!projectRoot) throw new Error('the local git host serves its repositories from candidatesRoot; none was given')
+  return {
+    close() {},
+    async open({ request, slug, endpoint, service, grant, remainingMs }: GitRequest): Promise<Opened> {
+      let pushEnv: Record<string, string> = {}
+      if (service === 'git-receive-pack') {
+        const used = await diskUsage(path.join(projectRoot, `${slug}.git`)).catch((err: unknown) => {
+          request.log.warn({ err, slug }, 'git push refused: the repository could not be measured')
+          return undefined
+        })
+        if (used === undefined) {
+          return { ok: false, status: 503, message: 'the size of the repository could not be measured; try again in a minute' }
+        }
+        if (used >= limits.repoQuotaBytes) {
+          request.log.info({ slug, used, quota: limits.repoQuotaBytes }, 'git push refused: repository over quota')
+          return { ok: false, status: 403, message: `the repository is over its disk limit of ${size(limits.repoQuotaBytes)}; no more pushes are accepted` }
+        }
+        pushEnv = {
+          ...gitConfigEnv({
+            'receive.maxInputSize': String(pushLimit(grant, limits)),
+            'receive.fsckObjects': 'true',
+            'core.hooksPath': HOOKS_DIR,
+          }),
+          // The hook compares with the system clock: the deadline is given on it, rounded down.
+          TAKEHOME_DEADLINE: String(Math.floor((Date.now() + remainingMs) / 1000)),
+          TAKEHOME_QUOTA_BYTES: String(limits.repoQuotaBytes),
+        }
+      }
+      const cgiEnv = {
+        GIT_PROJECT_ROOT: projectRoot,
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: `/${slug}.git/${endpoint}`,
+        REQUEST_METHOD: request.method,
+        QUERY_STRING: endpoint === 'info/refs' ? `service=${service}` : '',
+        REMOTE_USER: `candidate-${grant.invitationId}`,
+        REMOTE_ADDR: request.ip,
+        CONTENT_TYPE: request.headers['content-type'] ?? '',
+        ...(request.headers['content-length'] ? { CONTENT_LENGTH: request.headers['content-length'] } : {}),
+        ...(request.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: request.headers['content-encoding'] } : {}),
+        ...(typeof request.headers['git-protocol'] === 'string' ? { GIT_PROTOCOL: request.headers['git-protocol'] } : {}),
+        ...pushEnv,
+      }
+      return { ok: true, run: (res, onDone) => runHttpBackend(request, res, cgiEnv, { ...limits, onDone }) }
+    },
+  }
 }
 
 function basicPassword(header: string | undefined): string | undefined {
@@ -217,31 +234,19 @@ function diskUsage(dir: string): Promise<number> {
   })
 }
 
-/** Sizes as the hook writes them. */
-const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.floor(bytes / (1024 * 1024))} MiB` : `${Math.floor(bytes / 1024)} KiB`)
-
-type StopReason = 'idle' | 'too_long' | 'deadline' | 'ended'
-const STOPPED: Record<StopReason, { status: number; message: string }> = {
-  idle: { status: 408, message: 'the request sent or read nothing for too long' },
-  too_long: { status: 408, message: 'the request took longer than the server allows one git request' },
-  deadline: { status: 403, message: REFUSAL_MESSAGES.deadline_passed },
-  ended: { status: 403, message: 'the assessment has ended; the repository is closed' },
-}
 
 /**
  * Runs `git http-backend` as CGI: the request body is piped to its stdin, its header
  * block becomes the response head and the rest is piped back, with backpressure. It runs
  * in its own process group, so stopping it also stops the git processes it started
- * (receive-pack, index-pack, the hook). A request that moves no bytes either way for
- * `idleTimeoutMs` is stopped: a stalled client cannot hold a backend; nor can one that
- * trickles a byte now and then, past `maxRequestMs`.
+ * (receive-pack, index-pack, the hook).
  */
 function runHttpBackend(
   request: FastifyRequest,
   res: ServerResponse,
   cgiEnv: Record<string, string>,
   { idleTimeoutMs, maxRequestMs, onDone }: { idleTimeoutMs: number; maxRequestMs: number; onDone: () => void },
-) {
+): Running {
   const log = request.log
   const child = spawn('git', ['http-backend'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, GIT_CONFIG_NOSYSTEM: '1', ...cgiEnv },
@@ -255,29 +260,15 @@ function runHttpBackend(
   const killGroup = () => {
     if (running()) process.kill(-child.pid!, 'SIGKILL')
   }
+  const watch = supervise(res, log, { idleTimeoutMs, maxRequestMs, isRunning: running, abort: killGroup })
   const done = new Promise<void>((resolve) => child.once('close', () => resolve()))
   void done.then(() => {
-    clearTimeout(idle)
-    clearTimeout(tooLong)
+    watch.finish()
     onDone()
   })
 
-  let stopped: StopReason | undefined
-  function stop(reason: StopReason) {
-    if (!running()) return
-    stopped = reason
-    log.info({ reason }, 'git request stopped by the gateway')
-    killGroup()
-    if (reason !== 'idle' && !res.headersSent) {
-      const { status, message } = STOPPED[reason]
-      res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' }).end(`${message}\n`)
-    } else res.destroy()
-  }
-  const idle = setTimeout(() => stop('idle'), idleTimeoutMs)
-  const tooLong = setTimeout(() => stop('too_long'), maxRequestMs)
-
   const raw: IncomingMessage = request.raw
-  raw.on('data', () => idle.refresh())
+  raw.on('data', watch.progress)
   raw.pipe(child.stdin)
   child.stdin.on('error', () => {}) // git may stop reading early (a refused push); the exit code tells
   raw.on('aborted', killGroup)
@@ -308,7 +299,7 @@ function runHttpBackend(
   }
   child.stdout.on('data', onData)
   // Bytes reaching the client count as progress; a client that stops reading stalls this.
-  child.stdout.on('data', () => idle.refresh())
+  child.stdout.on('data', watch.progress)
 
   let stderr = ''
   child.stderr.on('data', (b: Buffer) => {
@@ -316,7 +307,7 @@ function runHttpBackend(
   })
   child.on('close', (code) => {
     if (code !== 0 && code !== null) log.warn({ code, stderr: stderr.slice(0, 1000) }, 'git http-backend failed')
-    if (!res.headersSent && !stopped) fail(new Error(`git http-backend exited with ${code}`))
+    if (!res.headersSent && !watch.stopped()) fail(new Error(`git http-backend exited with ${code}`))
   })
   child.on('error', fail)
 
@@ -327,5 +318,5 @@ function runHttpBackend(
     else res.destroy()
   }
 
-  return { stop, done }
+  return { stop: watch.stop, done }
 }

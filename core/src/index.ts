@@ -1,6 +1,7 @@
 // The public surface of core: what the api, broker, worker and scripts use. Anything not
 // named here is internal to core (its tests and core/testing import from src directly).
 export { type Actor } from './actor.ts'
+export { type GitHost } from './adapters/git-host.ts'
 export { CANDIDATE_SLUG } from './adapters/local-git-host.ts'
 export { createLocalMailbox } from './adapters/local-mailbox.ts'
 export { type Mailer, MailerError, type OutgoingEmail } from './adapters/mailer.ts'

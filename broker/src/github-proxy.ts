@@ -1,0 +1,210 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
+import https from 'node:https'
+import type { GitHost } from '@takehome/core'
+import { type GitBackend, type GitLimits, type GitRequest, type Opened, pktLine, pushLimit, refusal, type Running, size, supervise } from './exchange.ts'
+
+type RemoteRepositories = NonNullable<GitHost['remote']>
+
+/** What git sends that GitHub needs; the candidate's Authorization (our access token) is never among them. */
+const REQUEST_HEADERS = ['content-type', 'content-encoding', 'content-length', 'accept', 'git-protocol', 'user-agent'] as const
+/** What GitHub answers that git needs; never its cookies or authentication challenges. */
+const RESPONSE_HEADERS = ['content-type', 'content-encoding', 'content-length', 'cache-control', 'expires', 'pragma'] as const
+
+/** GitHub's refusals, in words for the candidate: its own would be about our credential, not theirs. */
+const UPSTREAM_REFUSED: Record<number, { status: number; message: string }> = {
+  401: { status: 403, message: 'GitHub did not accept the credential for this repository; try again in a minute' },
+  403: { status: 403, message: 'GitHub refused this request: the repository is read-only (archived) or the change is not allowed' },
+  404: { status: 404, message: 'the repository was not found on GitHub' },
+}
+const UNREACHABLE = 'GitHub could not be reached; try again in a minute'
+
+/** How far into a push body its capabilities are looked for. */
+const CAPABILITIES_WITHIN = 64 * 1024
+
+/**
+ * The gateway in GitHub mode: a reverse proxy to the repository's smart-HTTP URL on GitHub,
+ * authenticated with an installation token for that one repository, which the candidate
+ * never sees. Bodies stream both ways with backpressure; a push is counted as it passes
+ * and cut at the assessment's limit (GitHub keeps its own repository quota).
+ */
+export function createGitHubProxy(remote: RemoteRepositories, limits: GitLimits): GitBackend {
+  // A clone or push is a few requests in a row: connections to GitHub are kept for the next.
+  const agents = {
+    'http:': new http.Agent({ keepAlive: true, maxSockets: limits.maxRequests }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: limits.maxRequests }),
+  }
+  return {
+    close() {
+      agents['http:'].destroy()
+      agents['https:'].destroy()
+    },
+    async open(git: GitRequest): Promise<Opened> {
+      const { request, endpoint, service, grant } = git
+      let authorization: string
+      try {
+        const credential = await remote.repoCredential(grant.repoFullName, { workflows: grant.allowWorkflowChanges })
+        authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`
+      } catch (err) {
+        request.log.warn({ err, repo: grant.repoFullName }, 'git request refused: no credential from GitHub')
+        return { ok: false, status: 503, message: UNREACHABLE }
+      }
+      const target = new URL(`${remote.cloneUrl(grant.repoFullName)}/${endpoint}`)
+      if (endpoint === 'info/refs') target.search = `service=${service}`
+      const agent = target.protocol === 'https:' ? agents['https:'] : agents['http:']
+      return {
+        ok: true,
+        run: (res, onDone) =>
+          proxy(git, res, { target, agent, authorization, maxBodyBytes: service === 'git-receive-pack' ? pushLimit(grant, limits) : undefined, limits, onDone }),
+      }
+    },
+  }
+}
+
+function proxy(
+  { request, endpoint, service }: GitRequest,
+  res: ServerResponse,
+  options: { target: URL; agent: http.Agent; authorization: string; maxBodyBytes: number | undefined; limits: GitLimits; onDone: () => void },
+): Running {
+  const { target, agent, authorization, maxBodyBytes, limits, onDone } = options
+  const log = request.log
+  const raw = request.raw
+  const headers: OutgoingHttpHeaders = { authorization }
+  for (const name of REQUEST_HEADERS) {
+    const value = raw.headers[name]
+    if (value !== undefined) headers[name as string] = value
+  }
+  const upstream = (target.protocol === 'https:' ? https : http).request(target, { method: request.method, headers, agent })
+  let response: IncomingMessage | undefined
+
+  let over = false
+  // Set once the gateway answers in GitHub's place (a stop, a refusal, a cut push): what GitHub does after that is moot.
+  let answered = false
+  /** Stops talking to GitHub; the rest of the candidate's body is read and dropped, so git reads our answer. */
+  const abandon = () => {
+    answered = true
+    raw.unpipe(upstream)
+    response?.unpipe(res)
+    upstream.destroy()
+    raw.resume()
+  }
+  const watch = supervise(res, log, { idleTimeoutMs: limits.idleTimeoutMs, maxRequestMs: limits.maxRequestMs, isRunning: () => !over, abort: abandon })
+  const done = new Promise<void>((resolve) =>
+    res.once('close', () => {
+      over = true
+      if (!response?.complete) upstream.destroy()
+      watch.finish()
+      onDone()
+      resolve()
+    }),
+  )
+
+  /** Answers in GitHub's place, when nothing was answered yet. */
+  const answer = (status: number, message: string) => {
+    abandon()
+    const { status: code, headers: head, body } = refusal(endpoint, service, status, message)
+    res.writeHead(code, head).end(body)
+  }
+
+  upstream.on('error', (err) => {
+    if (answered || over) return
+    log.warn({ err: { code: (err as NodeJS.ErrnoException).code, message: err.message } }, 'git request failed: GitHub could not be reached')
+    if (res.headersSent) res.destroy()
+    else answer(502, UNREACHABLE)
+  })
+
+  let forwardedLength = false
+  upstream.on('response', (up) => {
+    response = up
+    if (answered) return void up.resume()
+    const status = up.statusCode ?? 502
+    if (status < 200 || status >= 300) {
+      const refused = UPSTREAM_REFUSED[status]
+      log.info({ upstream_status: status }, 'git request refused by GitHub')
+      return answer(refused?.status ?? 502, refused?.message ?? `GitHub answered ${status}; try again in a minute`)
+    }
+    const forwarded = pick(up.headers, RESPONSE_HEADERS)
+    forwardedLength = forwarded['content-length'] !== undefined
+    res.writeHead(status, forwarded)
+    up.on('data', watch.progress)
+    up.on('error', () => {
+      if (!answered) res.destroy()
+    })
+    up.pipe(res)
+  })
+
+  if (request.method === 'GET') upstream.end()
+  else {
+    const pushed = maxBodyBytes === undefined ? undefined : { limit: maxBodyBytes, bytes: 0, capabilities: capabilities() }
+    raw.on('data', (chunk: Buffer) => {
+      watch.progress()
+      if (!pushed || answered) return
+      pushed.capabilities.feed(chunk)
+      pushed.bytes += chunk.length
+      if (pushed.bytes > pushed.limit) cut(pushed.limit, pushed.capabilities.sideband())
+    })
+    raw.pipe(upstream)
+  }
+
+  /**
+   * Ends a push past its size limit before GitHub has the whole pack, so nothing of it
+   * lands. The message goes on git's error band when git asked for side-band (git prints
+   * it as `remote: …`, where an HTTP status alone would show as "RPC failed"), else with a 413.
+   */
+  function cut(limit: number, sideband: boolean) {
+    abandon()
+    log.info({ limit }, 'git push refused: over the size limit')
+    const message = `push refused: the push is larger than this assessment's limit of ${size(limit)}`
+    if (sideband && !forwardedLength) {
+      if (!res.headersSent) res.writeHead(200, { 'content-type': `application/x-${service}-result`, 'cache-control': 'no-cache' })
+      res.end(Buffer.concat([pktLine(Buffer.concat([Buffer.from([3]), Buffer.from(`${message}\n`)])), Buffer.from('0000')]))
+    } else if (!res.headersSent) res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end(`${message}\n`)
+    else res.destroy()
+  }
+
+  return { stop: watch.stop, done }
+}
+
+function pick(headers: IncomingHttpHeaders, names: readonly string[]): OutgoingHttpHeaders {
+  const picked: OutgoingHttpHeaders = {}
+  for (const name of names) if (headers[name] !== undefined) picked[name] = headers[name]
+  return picked
+}
+
+/**
+ * Reads a push's capabilities from the start of its body: the first command carries them
+ * after a NUL (`<old> <new> <ref>\0report-status side-band-64k …`), after any `shallow`
+ * lines. Looks no further than CAPABILITIES_WITHIN bytes.
+ */
+function capabilities() {
+  let head = Buffer.alloc(0)
+  let found: string[] | undefined
+  let settled = false
+  return {
+    feed(chunk: Buffer) {
+      if (settled) return
+      head = Buffer.concat([head, chunk.subarray(0, CAPABILITIES_WITHIN - head.length)])
+      for (let at = 0; ; ) {
+        if (head.length < at + 4) break
+        const hex = head.subarray(at, at + 4).toString('latin1')
+        const length = /^[0-9a-f]{4}$/i.test(hex) ? Number.parseInt(hex, 16) : 0
+        // A flush, a malformed length or a gzipped body: there are no capabilities to read.
+        if (length < 4) {
+          settled = true
+          break
+        }
+        if (head.length < at + length) break
+        const payload = head.subarray(at + 4, at + length)
+        const nul = payload.indexOf(0)
+        if (nul >= 0) {
+          found = payload.subarray(nul + 1).toString('latin1').trim().split(' ')
+          settled = true
+          break
+        }
+        at += length
+      }
+      if (head.length >= CAPABILITIES_WITHIN) settled = true
+      if (settled) head = Buffer.alloc(0)
+    },
+    sideband: () => found !== undefined && (found.includes('side-band-64k') || found.includes('side-band')),
+  }
+}
