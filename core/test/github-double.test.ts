@@ -9,11 +9,15 @@ import t, { type Test } from 'tap'
 import { candidateMachine } from '../testing/git.ts'
 import { type GitHubDouble, startGitHubDouble } from '../testing/index.ts'
 
+/** Octokit logs every 4xx; here they are what is being tested. */
+const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
+
 async function setup(t: Test, options: Parameters<typeof startGitHubDouble>[0] = {}) {
   const double = await startGitHubDouble(options)
   t.teardown(() => double.close())
   const app = new Octokit({
     baseUrl: double.apiUrl,
+    log: quiet,
     authStrategy: createAppAuth,
     auth: { appId: double.appId, privateKey: double.privateKey },
   })
@@ -22,7 +26,7 @@ async function setup(t: Test, options: Parameters<typeof startGitHubDouble>[0] =
     const { data } = await app.rest.apps.createInstallationAccessToken({ installation_id: double.installationId, ...body } as never)
     return data
   }
-  const asToken = (token: string) => new Octokit({ baseUrl: double.apiUrl, auth: token })
+  const asToken = (token: string) => new Octokit({ baseUrl: double.apiUrl, auth: token, log: quiet })
   const admin = asToken((await mint()).token)
   return { double, app, mint, asToken, admin }
 }
@@ -151,7 +155,7 @@ t.test('git over smart HTTP with installation tokens; revoking a token kills it 
   const { token } = await mint({ repositories: ['work'], permissions: { contents: 'write' } })
 
   const pushed = await pushFiles(double, 'work', token, { 'src/a.js': 'a\n' })
-  t.equal(pushed.code, 0, pushed.stderr)
+  t.equal(pushed.code, 0, 'a push with the token is accepted')
   const machine = candidateMachine()
   const anonymous = await machine.git(machine.home, ['clone', `${double.webUrl}/${double.org}/work.git`, 'anon'])
   t.not(anonymous.code, 0, 'a private repository needs credentials')
@@ -198,7 +202,7 @@ t.test('a push changing .github/workflows needs workflows: write', async (t) => 
 
   const withWorkflows = await mint({ repositories: ['ci'], permissions: { contents: 'write', workflows: 'write' } })
   const allowed = await pushFiles(double, 'ci', withWorkflows.token, { '.github/workflows/ci.yml': 'on: push\n' })
-  t.equal(allowed.code, 0, allowed.stderr)
+  t.equal(allowed.code, 0, 'with workflows: write it goes through')
 })
 
 t.test('faults: a 502 after the work, and a secondary rate limit', async (t) => {
@@ -323,4 +327,87 @@ t.test('manifest codes convert once', async (t) => {
   const app = (await response.json()) as Record<string, unknown>
   t.match(app, { slug: 'takehome-hiring', pem: /^-----BEGIN RSA PRIVATE KEY-----/, webhook_secret: String, client_secret: String, owner: { login: double.org }, permissions: { contents: 'write' }, events: ['push'] })
   t.equal((await fetch(`${double.apiUrl}/app-manifests/${code}/conversions`, { method: 'POST' })).status, 404, 'a code is good once')
+})
+
+t.test('push webhooks tell created, forced and deleted refs apart', async (t) => {
+  const hooks = await receiver(t)
+  const { double, mint, admin } = await setup(t, { webhookUrl: hooks.url })
+  await admin.rest.repos.createInOrg({ org: double.org, name: 'refs', private: true, auto_init: true })
+  const { token } = await mint({ repositories: ['refs'] })
+  const machine = candidateMachine()
+  await machine.git(machine.home, ['clone', '--quiet', cloneUrl(double, 'refs', token), 'refs'])
+  const dir = path.join(machine.home, 'refs')
+  writeFileSync(path.join(dir, 'f.txt'), 'f\n')
+  await machine.git(dir, ['add', 'f.txt'])
+  await machine.git(dir, ['commit', '--quiet', '-m', 'On a branch'])
+  t.equal((await machine.git(dir, ['push', '--quiet', 'origin', 'HEAD:feature'])).code, 0)
+  await machine.git(dir, ['commit', '--quiet', '--amend', '-m', 'Rewritten'])
+  t.equal((await machine.git(dir, ['push', '--quiet', '--force', 'origin', 'HEAD:feature'])).code, 0)
+  t.equal((await machine.git(dir, ['push', '--quiet', 'origin', ':feature'])).code, 0)
+  await double.webhooksSettled()
+
+  const pushes = hooks.received.filter((r) => r.headers['x-github-event'] === 'push').map((r) => JSON.parse(r.body))
+  t.match(pushes, [
+    { ref: 'refs/heads/feature', created: true, forced: false, deleted: false, commits: [{ message: 'On a branch' }] },
+    { ref: 'refs/heads/feature', created: false, forced: true, deleted: false, head_commit: { message: 'Rewritten' } },
+    { ref: 'refs/heads/feature', created: false, deleted: true, after: '0000000000000000000000000000000000000000', commits: [], head_commit: null },
+  ])
+  t.equal(pushes[0].commits.length, 1, 'a new branch lists only the commits no other branch has')
+  t.equal(pushes[1].before, pushes[0].after)
+})
+
+t.test('public repositories are readable by anyone; private ones by nobody outside', async (t) => {
+  const { double, asToken, mint } = await setup(t)
+  await double.createRepo('someone/open-source', { private: false, autoInit: true })
+  await double.createRepo('someone/secret', { private: true, autoInit: true })
+  const machine = candidateMachine()
+  const anonymous = await machine.git(machine.home, ['clone', '--quiet', `${double.webUrl}/someone/open-source`, 'open'])
+  t.equal(anonymous.code, 0, 'a public repository clones without credentials, .git or not')
+  const anonymousRest = await fetch(`${double.apiUrl}/repos/someone/open-source`)
+  t.equal(anonymousRest.status, 200)
+  t.equal((await fetch(`${double.apiUrl}/repos/someone/secret`)).status, 404)
+  const octokit = asToken((await mint()).token)
+  t.equal((await statusOf(octokit.rest.repos.get({ owner: 'someone', repo: 'secret' }))).status, 404, 'outside the installation')
+  const noWrite = await statusOf(octokit.rest.repos.update({ owner: 'someone', repo: 'open-source', description: 'mine now' }))
+  t.same([noWrite.status, noWrite.headers?.['x-accepted-github-permissions']], [403, 'administration=write'])
+})
+
+t.test('tokens expire, and installation changes reach tokens and webhooks', async (t) => {
+  const hooks = await receiver(t)
+  const { double, app, mint, asToken } = await setup(t, { webhookUrl: hooks.url, tokenLifetimeMs: 0 })
+  const expired = await mint()
+  t.ok(Date.parse(expired.expires_at) <= Date.now())
+  t.equal((await statusOf(asToken(expired.token).rest.apps.listReposAccessibleToInstallation())).status, 401, 'an expired token is refused')
+
+  double.setInstallation({ installed: false })
+  t.equal((await statusOf(app.rest.apps.getOrgInstallation({ org: double.org }))).status, 404, 'not installed')
+  t.equal((await statusOf(mint() as never)).status, 404)
+  double.setInstallation({ installed: true, permissions: { contents: 'read', metadata: 'read' } })
+  t.same((await app.rest.apps.getOrgInstallation({ org: double.org })).data.permissions, { contents: 'read', metadata: 'read' })
+  t.equal((await statusOf(mint({ permissions: { contents: 'write' } }) as never)).status, 422, 'a permission the installation lost')
+  await double.webhooksSettled()
+  t.same(
+    hooks.received.map((r) => [r.headers['x-github-event'], JSON.parse(r.body).action]),
+    [
+      ['installation', 'deleted'],
+      ['installation', 'created'],
+      ['installation', 'new_permissions_accepted'],
+    ],
+  )
+})
+
+t.test('a token GitHub does not know yet, scripted; delivery details', async (t) => {
+  const hooks = await receiver(t)
+  const { double, app, admin } = await setup(t, { webhookUrl: hooks.url })
+  double.failNext({ method: 'GET', path: /\/repos\/[^/]+\/[^/]+$/ }, { kind: 'status', status: 401 })
+  await admin.rest.repos.createInOrg({ org: double.org, name: 'fresh', private: true })
+  const first = await statusOf(admin.rest.repos.get({ owner: double.org, repo: 'fresh' }))
+  t.same([first.status, first.message], [401, 'Bad credentials'])
+  t.equal((await admin.rest.repos.get({ owner: double.org, repo: 'fresh' })).status, 200, 'then it is')
+  await double.webhooksSettled()
+
+  const [delivery] = double.deliveries()
+  const { data } = await app.request('GET /app/hook/deliveries/{delivery_id}', { delivery_id: delivery!.id })
+  t.match(data, { guid: delivery!.guid, event: 'repository', action: 'created', status_code: 200, url: hooks.url, request: { payload: { action: 'created' } } })
+  t.match(double.requests().filter((r) => r.path.endsWith('/repos/takehome-test/fresh')), [{ method: 'GET', status: 401 }, { method: 'GET', status: 200 }])
 })

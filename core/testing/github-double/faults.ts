@@ -1,7 +1,11 @@
 /** A failure the double answers with instead of (or after) doing the work. */
 export type Fault =
-  /** `afterHandling`: the request is carried out (a repository really is created), then this status is answered. */
-  | { kind: 'status'; status: 500 | 502 | 503; afterHandling?: boolean }
+  /**
+   * `afterHandling`: the request is carried out (a repository really is created), then this
+   * status is answered. 401 is GitHub's answer to a token minted a moment ago that has not
+   * reached every replica yet; 404 the same for a repository just made.
+   */
+  | { kind: 'status'; status: 401 | 404 | 500 | 502 | 503; afterHandling?: boolean }
   | { kind: 'secondary-rate-limit'; retryAfterSeconds: number }
 
 export interface FaultMatch {
@@ -16,7 +20,13 @@ export interface FaultAnswer {
   body: { message: string; documentation_url: string; status?: string }
 }
 
-const STATUS_MESSAGES: Record<number, string> = { 500: 'Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' }
+const STATUS_MESSAGES: Record<number, string> = {
+  401: 'Bad credentials',
+  404: 'Not Found',
+  500: 'Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+}
 
 export function faultAnswer(fault: Fault): FaultAnswer {
   if (fault.kind === 'secondary-rate-limit') {

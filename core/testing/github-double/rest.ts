@@ -5,7 +5,7 @@ import { gitIn, githubTime, isEmpty, objectType, readCommit, refSha, type Commit
 import { accountJson, badRepoName, normaliseRepoName, type DoubleRepo } from './repos.ts'
 import { appJson, covers, type DoubleState, installationJson, webhookContext } from './state.ts'
 import { allows, type InstallationToken, newTokenValue, notGranted } from './tokens.ts'
-import { deliveryItem } from './webhooks.ts'
+import { deliveryDetail, deliveryItem } from './webhooks.ts'
 
 export interface RestRequest {
   method: string
@@ -41,7 +41,12 @@ export interface Route {
 }
 
 const DOCS = 'https://docs.github.com/rest'
-const NOT_ACCESSIBLE = 'Resource not accessible by integration'
+
+/** GitHub names the permission that would have done, in `x-accepted-github-permissions`. */
+const notAccessible = (req: RestRequest, permission: string, level: string): RestAnswer => ({
+  ...req.fail(403, 'Resource not accessible by integration'),
+  headers: { 'x-accepted-github-permissions': `${permission}=${level}` },
+})
 
 const ok = (body: unknown, status = 200, headers?: Record<string, string>): RestAnswer => ({ status, body, headers })
 
@@ -69,7 +74,7 @@ function repoAccess(
   const covered = repo !== undefined && req.token !== undefined && covers(state, req.token, repo)
   if (!repo || (!covered && repo.private)) return { refusal: req.fail(404, 'Not Found') }
   if (need && !(covered ? allows(req.token!.permissions[need.permission], need.level) : need.level === 'read')) {
-    return { refusal: req.fail(403, NOT_ACCESSIBLE) }
+    return { refusal: notAccessible(req, need.permission, need.level) }
   }
   return { repo }
 }
@@ -206,6 +211,11 @@ export const routes: Route[] = [
     return ok(page.map(deliveryItem), 200, headers)
   }),
 
+  route('GET', `/app/hook/deliveries/${SEGMENT}`, 'jwt', 'apps/webhooks#get-a-delivery-for-an-app-webhook', (req, state) => {
+    const attempt = /^\d+$/.test(req.params[0]!) ? state.webhooks.get(Number(req.params[0])) : undefined
+    return attempt ? ok(deliveryDetail(attempt)) : req.fail(404, 'Not Found')
+  }),
+
   route('POST', `/app/hook/deliveries/${SEGMENT}/attempts`, 'jwt', 'apps/webhooks#redeliver-a-delivery-for-an-app-webhook', (req, state) =>
     /^\d+$/.test(req.params[0]!) && state.webhooks.redeliver(Number(req.params[0])) ? ok({}, 202) : req.fail(404, 'Not Found'),
   ),
@@ -222,7 +232,7 @@ export const routes: Route[] = [
 
   route('POST', `/orgs/${SEGMENT}/repos`, 'token', 'repos/repos#create-an-organization-repository', async (req, state) => {
     if (req.params[0]!.toLowerCase() !== state.org.toLowerCase()) return req.fail(404, 'Not Found')
-    if (!allows(req.token!.permissions.administration, 'write')) return req.fail(403, NOT_ACCESSIBLE)
+    if (!allows(req.token!.permissions.administration, 'write')) return notAccessible(req, 'administration', 'write')
     const parsed = createRepoBody.safeParse(req.body ?? {})
     if (!parsed.success) return invalid(req, parsed.error)
     const body = parsed.data

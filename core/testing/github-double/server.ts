@@ -4,7 +4,7 @@ import { type createFaults, faultAnswer } from './faults.ts'
 import { checkAppJwt, looksLikeJwt } from './jwt.ts'
 import { type RestAnswer, type RestRequest, routes } from './rest.ts'
 import { isGitPath, serveGit } from './smart-http.ts'
-import type { DoubleState } from './state.ts'
+import { type DoubleState, emitSubscribed } from './state.ts'
 
 /** Where REST lives on the double, as on GitHub Enterprise Server: nothing may assume api.github.com's root. */
 export const REST_PREFIX = '/api/v3'
@@ -77,7 +77,8 @@ export function createRequestHandler(state: DoubleState, faults: ReturnType<type
       'x-github-request-id': requestId(),
       'x-github-api-version-selected': '2022-11-28',
       'x-github-media-type': 'github.v3; format=json',
-      ...rateLimits(given ?? `anonymous:${req.socket.remoteAddress}`, given ? 5000 : 60),
+      // An app's JWTs change every few minutes; its limit does not.
+      ...rateLimits(given === undefined ? `anonymous:${req.socket.remoteAddress}` : looksLikeJwt(given) ? 'app' : given, given ? 5000 : 60),
     }
     const send = ({ status, body, headers: extra }: RestAnswer) => {
       entry.status = status
@@ -105,8 +106,7 @@ export function createRequestHandler(state: DoubleState, faults: ReturnType<type
       if (given === undefined && found.auth === 'token') return send(fail(401, 'Requires authentication'))
       if (given !== undefined) {
         token = state.tokens.live(given)
-        // An app JWT is not a token for these routes, and says so as GitHub does.
-        if (!token) return send(fail(401, looksLikeJwt(given) && !checkAppJwt(given, state.publicKey, state.appId) ? 'A JSON web token could not be decoded' : 'Bad credentials'))
+        if (!token) return send(fail(401, 'Bad credentials'))
       }
     }
 
@@ -120,9 +120,7 @@ export function createRequestHandler(state: DoubleState, faults: ReturnType<type
     const answer = await found.handle({ method, path, params, query: url.searchParams, body, token, fail }, state)
     // The work is done; a scripted fault still answers in its place.
     send(fault ? faultAnswer(fault) : answer)
-    for (const { event, payload } of answer.webhooks ?? []) {
-      if (state.installation.events.includes(event)) state.webhooks.emit(event, payload)
-    }
+    for (const { event, payload } of answer.webhooks ?? []) emitSubscribed(state, event, payload)
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL, entry: RecordedRequest) {

@@ -4,7 +4,7 @@ import { readFile, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import { pushWebhooks } from './push.ts'
-import { covers, type DoubleState, botJson } from './state.ts'
+import { botJson, covers, type DoubleState, emitSubscribed } from './state.ts'
 import { allows } from './tokens.ts'
 
 /** `/OWNER/REPO.git/<endpoint>`, `.git` optional as on GitHub. */
@@ -127,5 +127,5 @@ export async function serveGit(state: DoubleState, req: IncomingMessage, res: Se
   await rm(pushLog, { force: true })
   if (exitCode !== 0 || updated === '') return
   repo.pushedAt = new Date()
-  for (const { event, payload } of await pushWebhooks(state, repo, updated)) state.webhooks.emit(event, payload)
+  for (const { event, payload } of await pushWebhooks(state, repo, updated)) emitSubscribed(state, event, payload)
 }

@@ -102,3 +102,8 @@ export function webhookContext(state: DoubleState) {
     sender: botJson(state),
   }
 }
+
+/** Sends an installation's webhook if the app subscribes to its event, as GitHub does. */
+export function emitSubscribed(state: DoubleState, event: string, payload: object) {
+  if (state.installation.events.includes(event)) state.webhooks.emit(event, payload)
+}

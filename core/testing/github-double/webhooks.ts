@@ -19,12 +19,35 @@ export interface DeliveryAttempt {
   repositoryId: number | null
   /** The exact bytes sent, so a redelivery sends them again. */
   body: string
+  url: string | undefined
+  requestHeaders: Record<string, string>
+  responseHeaders: Record<string, string> | null
+  /** The receiver's answer, its first 4 KiB at most (GitHub keeps a little too). */
+  responseBody: string | null
 }
 
 export type HookDeliveryItem = components['schemas']['hook-delivery-item']
+export type HookDelivery = components['schemas']['hook-delivery']
 
 /** GitHub gives up on a receiver that has not answered in ten seconds. */
 const TIMEOUT_MS = 10_000
+const RESPONSE_KEPT_BYTES = 4096
+
+/** The start of a response body; the rest is never read. */
+async function readSome(response: Response, max: number): Promise<string> {
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  while (size < max) {
+    const { done, value } = await reader.read()
+    if (done) break
+    chunks.push(value)
+    size += value.length
+  }
+  await reader.cancel()
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8')
+}
 
 /**
  * Signed webhook deliveries from the app's one webhook, recorded per attempt as GitHub
@@ -51,28 +74,27 @@ export function createWebhookSender({ secret, appId, hookId }: { secret: string;
       installationId: typeof parsed.installation?.id === 'number' ? parsed.installation.id : null,
       repositoryId: typeof parsed.repository?.id === 'number' ? parsed.repository.id : null,
       body,
+      url,
+      requestHeaders: {
+        'content-type': 'application/json',
+        'user-agent': 'GitHub-Hookshot/double',
+        'x-github-event': event,
+        'x-github-delivery': guid,
+        'x-github-hook-id': String(hookId),
+        'x-github-hook-installation-target-id': appId,
+        'x-github-hook-installation-target-type': 'integration',
+        'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+      },
+      responseHeaders: null,
+      responseBody: null,
     }
     attempts.push(record)
     const started = performance.now()
     try {
       if (url === undefined) throw new Error('no webhook URL')
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'GitHub-Hookshot/double',
-          'x-github-event': event,
-          'x-github-delivery': guid,
-          'x-github-hook-id': String(hookId),
-          'x-github-hook-installation-target-id': appId,
-          'x-github-hook-installation-target-type': 'integration',
-          'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
-        },
-        body,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      })
-      // GitHub keeps none of the answer but its status.
-      await response.body?.cancel()
+      const response = await fetch(url, { method: 'POST', headers: record.requestHeaders, body, signal: AbortSignal.timeout(TIMEOUT_MS) })
+      record.responseHeaders = Object.fromEntries(response.headers)
+      record.responseBody = await readSome(response, RESPONSE_KEPT_BYTES)
       record.statusCode = response.status
       record.status = response.ok ? 'OK' : `Invalid HTTP Response: ${response.status}`
     } catch (err) {
@@ -137,5 +159,17 @@ export function deliveryItem(a: DeliveryAttempt): HookDeliveryItem {
     installation_id: a.installationId,
     repository_id: a.repositoryId,
     throttled_at: null,
+  }
+}
+
+export function deliveryDetail(a: DeliveryAttempt): HookDelivery {
+  return {
+    ...deliveryItem(a),
+    id: a.id,
+    installation_id: a.installationId,
+    repository_id: a.repositoryId,
+    url: a.url,
+    request: { headers: a.requestHeaders, payload: JSON.parse(a.body) as Record<string, unknown> },
+    response: { headers: a.responseHeaders, payload: a.responseBody },
   }
 }
