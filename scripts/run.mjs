@@ -149,7 +149,11 @@ function start() {
   install()
   buildWeb()
   step('Starting Takehome')
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, stdio: 'inherit', env })
+  // `.env` (what `npm run github-app` writes) is read by Node itself; variables already in
+  // the environment win over it.
+  const envFile = path.join(root, '.env')
+  const args = [...(existsSync(envFile) ? [`--env-file=${envFile}`] : []), '--import', 'tsx', 'scripts/start.ts']
+  const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env })
   process.exit(result.status ?? 1)
 }
 
