@@ -66,7 +66,8 @@ const installationPayload = z.object({
   sender,
 })
 
-const actionOnly = z.object({ action: z.string().optional() }).loose()
+// Of another event only its action is kept, whatever it is.
+const anyEvent = z.record(z.string(), z.unknown())
 
 export type DeliveryOutcome = 'applied' | 'ignored' | 'duplicate'
 
@@ -98,13 +99,14 @@ export function createGitHubEventService({ db, clock, seeds, access, logger, del
       throw new AppError(400, 'webhook_payload_invalid', `the ${event} payload is not as GitHub documents it: ${issue ? `${issue.path.join('.') || 'payload'}: ${issue.message}` : 'invalid'}`)
     }
     const data = parsed.data
-    const action = (data as { action?: unknown }).action
+    const given = (data as { action?: unknown }).action
+    const action = typeof given === 'string' ? given : null
     const log = logger.child({ delivery_id: id, event, action })
     const now = clock.now()
     const result = await db.transaction(async (tx) => {
       const [fresh] = await tx
         .insert(webhookDeliveries)
-        .values({ id, event, action: typeof action === 'string' ? action : null, receivedAt: now })
+        .values({ id, event, action, receivedAt: now })
         .onConflictDoNothing()
         .returning({ id: webhookDeliveries.id })
       if (!fresh) return { outcome: 'duplicate' as const }
@@ -275,7 +277,7 @@ export function createGitHubEventService({ db, clock, seeds, access, logger, del
       }),
 
     /** Any other event: recorded, so a redelivery of it is not asked for, and otherwise ignored. */
-    ignore: (id: string, event: string, payload: unknown) => handle(id, event, actionOnly, payload, async () => ({ applied: false })),
+    ignore: (id: string, event: string, payload: unknown) => handle(id, event, anyEvent, payload, async () => ({ applied: false })),
 
     /**
      * The scheduled catch-up (GitHub does not retry failed deliveries): asks once for each
