@@ -116,7 +116,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(cookie, { secret: config.sessionSecret })
   await app.register(auth, { services, trustedOrigins: [config.publicUrl, config.appBaseUrl] })
 
-  await app.register(healthRoutes, { services, queueCounts: opts.queueCounts, metricsToken: config.metricsToken, trustProxy: config.trustProxy })
+  await app.register(healthRoutes, { services, gitHost: opts.gitHost, queueCounts: opts.queueCounts, metricsToken: config.metricsToken, trustProxy: config.trustProxy })
   await app.register(authRoutes, { services, config, rateLimit: rateLimits.auth })
   await app.register(startRoutes, { services, rateLimit: rateLimits.start })
   await app.register(adminRoutes, { services })

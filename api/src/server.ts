@@ -61,13 +61,17 @@ export async function startServer(options: StartOptions = {}) {
     {
       url: config.publicUrl,
       database: database.kind,
-      git_host: 'local',
+      git_host: gitHost.kind,
       mailer: config.resend ? 'resend' : 'local mailbox',
       jobs: queue ? (worker ? 'bullmq (a worker in this process)' : 'bullmq (worker processes)') : 'in-process',
       ready_in_ms: Math.round(performance.now() - startedAt),
     },
     'Takehome is ready',
   )
+  // Not a reason to refuse to start: the app can be installed, or its permissions accepted, afterwards.
+  void gitHost.readiness().then((readiness) => {
+    if (!readiness.ok) logger.warn(`the git host is not ready (/readyz says so until it is): ${readiness.reason}`)
+  })
   closeOnSignals(app, logger)
   return { app, config }
 }

@@ -11,7 +11,7 @@ t.test('health, readiness and metrics', async (t) => {
 
   const ready = await built.app.inject({ method: 'GET', url: '/readyz' })
   t.equal(ready.statusCode, 200)
-  t.same(ready.json(), { status: 'ready', database: process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite' })
+  t.same(ready.json(), { status: 'ready', database: process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite', git_host: 'local' })
 
   const metrics = await built.app.inject({ method: 'GET', url: '/metrics' })
   t.equal(metrics.statusCode, 200)

@@ -1,5 +1,7 @@
 import path from 'node:path'
 import type { Logger } from 'pino'
+import type { GitHost } from './adapters/git-host.ts'
+import { createGitHubHost } from './adapters/github/host.ts'
 import { createLocalGitHost } from './adapters/local-git-host.ts'
 import { createLocalMailbox } from './adapters/local-mailbox.ts'
 import { createResendMailer } from './adapters/resend-mailer.ts'
@@ -16,7 +18,10 @@ import { createTokenHasher } from './tokens.ts'
  */
 export async function openRuntime(config: Config, logger: Logger) {
   const database = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openPglite(path.join(config.dataDir, 'pg'))
-  const gitHost = createLocalGitHost({ root: path.join(config.dataDir, 'git') })
+  const github = config.github
+    ? createGitHubHost({ github: config.github, dataDir: config.dataDir, db: database.db, tokenPepper: config.tokenPepper, logger })
+    : undefined
+  const gitHost: GitHost & { candidatesRoot?: string } = github ?? createLocalGitHost({ root: path.join(config.dataDir, 'git') })
   const mailer = config.resend
     ? createResendMailer({ apiKey: config.resend.apiKey, from: config.resend.from, baseUrl: config.resend.apiUrl, logger })
     : createLocalMailbox({ logger })
@@ -34,6 +39,7 @@ export async function openRuntime(config: Config, logger: Logger) {
     signup: config.signup,
     seedSources: { localSeeds: config.localSeeds, allowPrivateHosts: config.allowPrivateSeedHosts },
     gitLimits: config.git,
+    webhookDeliveries: github?.deliveries,
   })
-  return { database, gitHost, mailer, services }
+  return { database, gitHost, mailer, services, github: github && { deliveries: github.deliveries } }
 }

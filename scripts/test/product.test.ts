@@ -24,7 +24,7 @@ t.test('a fresh DATA_DIR: the product starts, serves the documented API and the 
   const health = await fetch(`${base}/healthz`)
   t.equal(health.status, 200)
   t.same(await health.json(), { status: 'ok' })
-  t.same(await (await fetch(`${base}/readyz`)).json(), { status: 'ready', database: 'pglite' })
+  t.same(await (await fetch(`${base}/readyz`)).json(), { status: 'ready', database: 'pglite', git_host: 'local' })
 
   const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base, ...headers }, body: JSON.stringify(body) })

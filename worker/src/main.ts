@@ -10,7 +10,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
   const config = loadConfig(env)
   if (!config.redisUrl) throw new ConfigError('REDIS_URL is required for a worker process (without it the API runs jobs itself)')
   const logger = createLogger(config.logLevel).child({ process: 'worker' })
-  const { database, services } = await openRuntime(config, logger)
+  const { database, gitHost, services } = await openRuntime(config, logger)
   const jobs = await startBullmqJobs(services, {
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
@@ -18,7 +18,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env) {
     sweepIntervalMs: config.sweepIntervalMs,
     seedSyncIntervalMs: config.seedSyncIntervalMs,
   })
-  logger.info({ database: database.kind, mailer: config.resend ? 'resend' : 'local mailbox' }, 'worker ready')
+  logger.info({ database: database.kind, git_host: gitHost.kind, mailer: config.resend ? 'resend' : 'local mailbox' }, 'worker ready')
 
   let closing: Promise<void> | undefined
   const stop = (signal: string) => {

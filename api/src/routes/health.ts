@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { AppError, type Config, forbidden, type Services } from '@takehome/core'
+import { AppError, type Config, forbidden, type GitHost, type Services } from '@takehome/core'
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -7,6 +7,8 @@ import { errorSchema } from '../presenters.ts'
 
 export interface HealthOptions {
   services: Services
+  /** Whether the git host can work (GitHub: the app installed on the org with its permissions). */
+  gitHost: Pick<GitHost, 'kind' | 'readiness'>
   /** BullMQ's counts, in hosted mode. */
   queueCounts?: () => Promise<Record<string, number>>
   /** Bearer token for /metrics; without one, only loopback callers may read it. */
@@ -48,7 +50,7 @@ const gauge = (name: string, help: string, values: Record<string, number>) => [
   ...Object.entries(values).map(([state, n]) => `${name}{state="${state}"} ${n}`),
 ]
 
-const routes: FastifyPluginAsyncZod<HealthOptions> = async (app, { services, queueCounts, metricsToken, trustProxy }) => {
+const routes: FastifyPluginAsyncZod<HealthOptions> = async (app, { services, gitHost, queueCounts, metricsToken, trustProxy }) => {
   app.get(
     '/healthz',
     { schema: { hide: true, response: { 200: z.object({ status: z.literal('ok') }) } } },
@@ -57,15 +59,23 @@ const routes: FastifyPluginAsyncZod<HealthOptions> = async (app, { services, que
 
   app.get(
     '/readyz',
-    { schema: { hide: true, response: { 200: z.object({ status: z.literal('ready'), database: z.string() }), 503: errorSchema } } },
+    {
+      schema: {
+        hide: true,
+        response: { 200: z.object({ status: z.literal('ready'), database: z.string(), git_host: z.enum(['local', 'github']) }), 503: errorSchema },
+      },
+    },
     async (request, reply) => {
       try {
         await services.database.ping()
-        return { status: 'ready' as const, database: services.database.kind }
       } catch (err) {
         request.log.warn({ err }, 'readiness check failed')
         return reply.status(503).send({ error: { code: 'not_ready', message: 'the database does not answer' } })
       }
+      // Cached by the host for a few seconds: polling this does not mean polling GitHub.
+      const host = await gitHost.readiness()
+      if (!host.ok) return reply.status(503).send({ error: { code: 'git_host_not_ready', message: host.reason } })
+      return { status: 'ready' as const, database: services.database.kind, git_host: gitHost.kind }
     },
   )
 
