@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 
 export interface CredentialOptions {
-  services: Services
+  services: Pick<Services, 'access'>
   /** With `remote` (GitHub), git asking for GitHub's git host gets a token for the one repository. */
-  gitHost: GitHost
+  gitHost: Pick<GitHost, 'remote'>
   /** Our own origin (PUBLIC_URL): git asking for it, the gateway, gets the access token back. */
   publicUrl: string
   rateLimit: { max: number; timeWindow: number }

@@ -11,13 +11,13 @@ import { type Busy, createRequestLimiter } from './limiter.ts'
 export type { GitLimits } from './exchange.ts'
 
 export interface GatewayOptions {
-  services: Services
+  services: Pick<Services, 'access' | 'gitLimits'>
   /**
    * Where candidate repositories live. A host with `remote` (GitHub) is reverse-proxied to;
    * the local host's repositories (`<slug>.git` under `candidatesRoot`) are served by
    * `git http-backend`.
    */
-  gitHost: GitHost & { candidatesRoot?: string }
+  gitHost: Pick<GitHost, 'remote'> & { candidatesRoot?: string }
   rateLimit: { max: number; timeWindow: number }
   /** Overrides of `services.gitLimits`, the server's configuration (tests pass small ones). */
   limits?: Partial<GitLimits>

@@ -1,0 +1,369 @@
+// The gateway in GitHub mode, against an upstream the test scripts: what is forwarded each
+// way, how GitHub's refusals and absence reach git, that bodies stream with backpressure
+// both ways, and that pushes are cut at their size limit, their deadline and their end.
+import { createHash, randomBytes } from 'node:crypto'
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import t, { type Test } from 'tap'
+import { ACCESS_TOKEN, basic, fakeAccess, fakeRemote, INSTALLATION_TOKEN, listen, REPO, serveBroker, SLUG } from './fakes.ts'
+
+const MB = 1024 * 1024
+
+interface Seen {
+  method: string
+  url: string
+  headers: http.IncomingHttpHeaders
+}
+
+/** An upstream that records what reached it and answers with `handler`. */
+async function upstreamOf(t: Test, handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const seen: Seen[] = []
+  const url = await listen(t, (req, res) => {
+    seen.push({ method: req.method!, url: req.url!, headers: req.headers })
+    handler(req, res)
+  })
+  return { url, seen }
+}
+
+async function gateway(t: Test, upstream: string, options: Parameters<typeof fakeAccess>[0] & { limits?: Parameters<typeof serveBroker>[1]['limits'] } = {}) {
+  const fake = fakeAccess(options)
+  const remote = fakeRemote(upstream)
+  const served = await serveBroker(t, { access: fake.access, remote: remote.remote, limits: options.limits })
+  return { ...served, ...fake, remote, repoUrl: `${served.base}/r/${SLUG}.git` }
+}
+
+/** One request to the gateway, with everything it answered (or how it ended). */
+function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer }) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer } | { error: string }>((resolve) => {
+    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false })
+    req.on('error', (err) => resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }))
+    req.on('response', (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }))
+      res.on('error', (err) => resolve({ error: err.message }))
+    })
+    req.end(options.body)
+  })
+}
+
+const pkt = (payload: string | Buffer) => {
+  const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload)
+  return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0')), body])
+}
+/** The start of a receive-pack body: one command with its capabilities, a flush, then the "pack". */
+const pushBody = (capabilities: string, pack: Buffer) =>
+  Buffer.concat([pkt(`${'0'.repeat(40)} ${'1'.repeat(40)} refs/heads/main\0${capabilities}`), Buffer.from('0000'), pack])
+
+/** Polls `done` every 25 ms, at most `tries` times; the bound keeps a broken test from hanging. */
+async function until(what: string, done: () => boolean, tries = 800) {
+  for (let i = 0; i < tries; i++) {
+    if (done()) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error(`gave up waiting: ${what}`)
+}
+
+t.test('requests reach the repository with our installation token and the headers git needs; answers keep only what git needs', async (t) => {
+  const upstream = await upstreamOf(t, (req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.writeHead(200, {
+        'content-type': 'application/x-git-upload-pack-advertisement',
+        'cache-control': 'no-cache',
+        'set-cookie': 'session=github',
+        'www-authenticate': 'Basic realm="GitHub"',
+        'x-github-request-id': 'ABC',
+      })
+      res.end('001e# service=git-upload-pack\n0000')
+    })
+  })
+  const gw = await gateway(t, upstream.url)
+  const refs = await send(`${gw.repoUrl}/info/refs?service=git-upload-pack`, {
+    headers: { ...basic(ACCESS_TOKEN), 'git-protocol': 'version=2', 'user-agent': 'git/2.39.5', accept: '*/*', cookie: 'ours=1', 'x-forwarded-for': '10.0.0.1' },
+  })
+  t.match(refs, { status: 200, body: Buffer.from('001e# service=git-upload-pack\n0000') })
+  const answered = (refs as { headers: http.IncomingHttpHeaders }).headers
+  t.equal(answered['content-type'], 'application/x-git-upload-pack-advertisement')
+  t.equal(answered['cache-control'], 'no-cache')
+  for (const name of ['set-cookie', 'www-authenticate', 'x-github-request-id']) t.notOk(answered[name], `no ${name} from GitHub`)
+
+  const post = await send(`${gw.repoUrl}/git-upload-pack`, {
+    method: 'POST',
+    headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-upload-pack-request', 'content-encoding': 'gzip', 'git-protocol': 'version=2' },
+    body: Buffer.from('0000'),
+  })
+  t.match(post, { status: 200 })
+
+  t.same(upstream.seen.map((s) => `${s.method} ${s.url}`), [`GET /${REPO}.git/info/refs?service=git-upload-pack`, `POST /${REPO}.git/git-upload-pack`])
+  const ours = `Basic ${Buffer.from(`x-access-token:${INSTALLATION_TOKEN}`).toString('base64')}`
+  for (const { headers } of upstream.seen) t.equal(headers.authorization, ours, 'our installation token, never the candidate\'s access token')
+  t.match(upstream.seen[0]!.headers, { 'git-protocol': 'version=2', 'user-agent': 'git/2.39.5', accept: '*/*' })
+  for (const name of ['cookie', 'x-forwarded-for']) t.notOk(upstream.seen[0]!.headers[name], `no ${name} forwarded`)
+  t.match(upstream.seen[1]!.headers, { 'content-type': 'application/x-git-upload-pack-request', 'content-encoding': 'gzip', 'content-length': '4' })
+  t.same(gw.remote.minted, [{ repoFullName: REPO, workflows: false }, { repoFullName: REPO, workflows: false }])
+  t.notOk(gw.lines.some((l) => l.includes(INSTALLATION_TOKEN) || l.includes(ACCESS_TOKEN)), 'no token in any log line')
+})
+
+t.test('refused access never reaches GitHub; GitHub\'s refusals and absence reach git in words, quickly', async (t) => {
+  let status = 200
+  const upstream = await upstreamOf(t, (req, res) => {
+    req.resume()
+    res.writeHead(status, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="GitHub"' }).end('Repository not found.\n')
+  })
+  const gw = await gateway(t, upstream.url)
+  const refs = (password: string) => send(`${gw.repoUrl}/info/refs?service=git-receive-pack`, { headers: basic(password) })
+  const errLine = (res: Awaited<ReturnType<typeof send>>) => ('body' in res ? /ERR (.*)$/.exec(res.body.toString())?.[1] : undefined)
+
+  t.equal(errLine(await refs(`${ACCESS_TOKEN.slice(0, -1)}x`)), 'this access token is not known')
+  gw.state.refusal = 'submitted'
+  t.equal(errLine(await refs(ACCESS_TOKEN)), 'the assessment was submitted; the repository is closed')
+  const anonymous = await send(`${gw.repoUrl}/info/refs?service=git-receive-pack`, {})
+  t.match(anonymous, { status: 401, headers: { 'www-authenticate': 'Basic realm="Takehome"' } })
+  t.equal(upstream.seen.length, 0, 'none of these reached GitHub')
+  gw.state.refusal = undefined
+
+  const cases: Array<[number, string, number]> = [
+    [401, 'GitHub did not accept the credential for this repository; try again in a minute', 403],
+    [403, 'GitHub refused this request: the repository is read-only (archived) or the change is not allowed', 403],
+    [404, 'the repository was not found on GitHub', 404],
+    [500, 'GitHub answered 500; try again in a minute', 502],
+    [301, 'GitHub answered 301; try again in a minute', 502],
+  ]
+  for (const [upstreamStatus, message, postStatus] of cases) {
+    status = upstreamStatus
+    const res = await refs(ACCESS_TOKEN)
+    t.equal(errLine(res), message, `${upstreamStatus} in the advertisement`)
+    t.notOk('headers' in res && res.headers['www-authenticate'], 'no challenge from GitHub: git would prompt')
+    const post = await send(`${gw.repoUrl}/git-receive-pack`, {
+      method: 'POST',
+      headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-receive-pack-request' },
+      body: Buffer.from('0000'),
+    })
+    t.match(post, { status: postStatus, body: Buffer.from(`${message}\n`) }, `${upstreamStatus} on a POST`)
+  }
+
+  gw.remote.state.failing = true
+  t.equal(errLine(await refs(ACCESS_TOKEN)), 'GitHub could not be reached; try again in a minute', 'no token from GitHub')
+  t.ok(gw.lines.some((l) => l.includes('no credential from GitHub')), 'logged for the operator')
+})
+
+t.test('GitHub unreachable: 502 with a message, never a hang', async (t) => {
+  // A port that was just free: connections to it are refused.
+  const closed = await new Promise<string>((resolve) => {
+    const server = http.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(`http://127.0.0.1:${port}`))
+    })
+  })
+  const gw = await gateway(t, closed)
+  const refs = await send(`${gw.repoUrl}/info/refs?service=git-upload-pack`, { headers: basic(ACCESS_TOKEN) })
+  t.match(refs, { status: 200 })
+  t.match((refs as { body: Buffer }).body.toString(), /ERR GitHub could not be reached; try again in a minute$/)
+  const post = await send(`${gw.repoUrl}/git-upload-pack`, {
+    method: 'POST',
+    headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-upload-pack-request' },
+    body: Buffer.from('0000'),
+  })
+  t.match(post, { status: 502, body: Buffer.from('GitHub could not be reached; try again in a minute\n') })
+  t.ok(gw.lines.some((l) => l.includes('GitHub could not be reached') && l.includes('ECONNREFUSED')), 'logged with the reason')
+})
+
+t.test('an upstream that never answers is ended by the idle timeout, with its upstream request', async (t) => {
+  const upstreamClosed: string[] = []
+  const upstream = await upstreamOf(t, (req) => req.on('close', () => upstreamClosed.push(req.url!)))
+  const gw = await gateway(t, upstream.url, { limits: { idleTimeoutMs: 300 } })
+  const res = await send(`${gw.repoUrl}/info/refs?service=git-upload-pack`, { headers: basic(ACCESS_TOKEN) })
+  t.ok('error' in res, `the connection was ended (${JSON.stringify(res)})`)
+  await until('the upstream request is closed', () => upstreamClosed.length === 1)
+  t.ok(gw.lines.some((l) => l.includes('"reason":"idle"')))
+})
+
+t.test('a push streams to GitHub with backpressure: while GitHub reads nothing, the gateway holds only buffers', async (t) => {
+  let release: () => void = () => {}
+  const received = { bytes: 0, hash: createHash('sha256') }
+  const upstream = await upstreamOf(t, (req, res) => {
+    req.pause()
+    release = () => {
+      req.on('data', (chunk: Buffer) => {
+        received.bytes += chunk.length
+        received.hash.update(chunk)
+      })
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result' }).end('0000'))
+      req.resume()
+    }
+  })
+  const gw = await gateway(t, upstream.url)
+  const size = 64 * MB
+  const chunk = randomBytes(MB)
+  const sent = createHash('sha256')
+  const req = http.request(`${gw.repoUrl}/git-receive-pack`, {
+    method: 'POST',
+    agent: false,
+    headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-receive-pack-request' },
+  })
+  const response = new Promise<number>((resolve, reject) => {
+    req.on('error', reject)
+    req.on('response', (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode!))
+    })
+  })
+  // Writes as fast as the gateway takes it: a write that returns false waits for drain.
+  let written = 0
+  let blockedSince = 0
+  const writeAll = (async () => {
+    while (written < size) {
+      sent.update(chunk)
+      written += chunk.length
+      const more = written < size ? req.write(chunk) : (req.end(chunk), true)
+      if (!more) {
+        blockedSince = Date.now()
+        await new Promise((resolve) => req.once('drain', resolve))
+        blockedSince = 0
+      }
+    }
+  })()
+  // Blocked for a second with GitHub having read nothing: what was written sits in buffers.
+  await until('the client is blocked', () => written >= size || (blockedSince > 0 && Date.now() - blockedSince > 1_000))
+  t.ok(written < size / 2, `the client could write only ${Math.round(written / MB)} MiB of ${size / MB} MiB while GitHub read nothing`)
+  t.equal(received.bytes, 0)
+  release()
+  await writeAll
+  t.equal(await response, 200)
+  t.equal(received.bytes, size, 'every byte arrived')
+  t.equal(received.hash.digest('hex'), sent.digest('hex'), 'unchanged')
+})
+
+t.test('a clone streams from GitHub with backpressure: while git reads nothing, GitHub cannot send it all', async (t) => {
+  const size = 64 * MB
+  const chunk = randomBytes(MB)
+  let written = 0
+  let blockedSince = 0
+  const upstream = await upstreamOf(t, (req, res) => {
+    req.resume()
+    res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-result' })
+    void (async () => {
+      while (written < size) {
+        written += chunk.length
+        if (!res.write(chunk)) {
+          blockedSince = Date.now()
+          await new Promise((resolve) => res.once('drain', resolve))
+          blockedSince = 0
+        }
+      }
+      res.end()
+    })()
+  })
+  const gw = await gateway(t, upstream.url)
+  const req = http.request(`${gw.repoUrl}/git-upload-pack`, {
+    method: 'POST',
+    agent: false,
+    headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-upload-pack-request' },
+  })
+  const res = await new Promise<IncomingMessage>((resolve) => {
+    req.on('response', resolve)
+    req.end('0000')
+  })
+  res.pause()
+  await until('GitHub is blocked', () => written >= size || (blockedSince > 0 && Date.now() - blockedSince > 1_000))
+  t.ok(written < size / 2, `GitHub could send only ${Math.round(written / MB)} MiB of ${size / MB} MiB while git read nothing`)
+  let read = 0
+  res.on('data', (c: Buffer) => (read += c.length))
+  res.resume()
+  await new Promise((resolve) => res.on('end', resolve))
+  t.equal(read, size, 'every byte arrived')
+})
+
+t.test('a push past its size limit is cut before GitHub has it all, with the message on git\'s error band', async (t) => {
+  const upstreamEnds: string[] = []
+  const upstream = await upstreamOf(t, (req, res) => {
+    // As git http-backend does: the head at once, the report after the whole pack.
+    res.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result', 'cache-control': 'no-cache' })
+    req.resume()
+    req.on('end', () => {
+      upstreamEnds.push('complete')
+      res.end('0000')
+    })
+    req.on('close', () => {
+      if (!req.complete) upstreamEnds.push('aborted')
+    })
+  })
+  const gw = await gateway(t, upstream.url, { grant: { maxPushBytes: 8 * 1024 } })
+  const push = (body: Buffer) =>
+    send(`${gw.repoUrl}/git-receive-pack`, { method: 'POST', headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-receive-pack-request' }, body })
+
+  const small = await push(pushBody('report-status side-band-64k agent=git/2.39.5', randomBytes(4 * 1024)))
+  t.match(small, { status: 200, body: Buffer.from('0000') }, 'under the limit: GitHub\'s answer')
+  await until('upstream saw the small push', () => upstreamEnds.length === 1)
+
+  // The big one in two parts, so that GitHub has begun receiving it when the limit is passed.
+  const body = pushBody('report-status side-band-64k agent=git/2.39.5', randomBytes(256 * 1024))
+  const req = http.request(`${gw.repoUrl}/git-receive-pack`, {
+    method: 'POST',
+    agent: false,
+    headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-receive-pack-request' },
+  })
+  const big = new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+    req.on('error', reject)
+    req.on('response', (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }))
+    })
+  })
+  req.write(body.subarray(0, 4 * 1024))
+  await until('GitHub is receiving the big push', () => upstream.seen.length === 2)
+  req.end(body.subarray(4 * 1024))
+  const message = "push refused: the push is larger than this assessment's limit of 8 KiB\n"
+  const answer = await big
+  t.equal(answer.status, 200)
+  t.same(answer.body, Buffer.concat([pkt(Buffer.concat([Buffer.from([3]), Buffer.from(message)])), Buffer.from('0000')]), 'on band 3, then a flush')
+  await until('upstream saw the big push end', () => upstreamEnds.length === 2)
+  t.same(upstreamEnds, ['complete', 'aborted'], 'GitHub never got the whole pack')
+})
+
+t.test('a push without side-band past its limit gets a 413 with the message', async (t) => {
+  const upstream = await upstreamOf(t, (req) => req.resume()) // answers nothing: the cut comes first
+  const gw = await gateway(t, upstream.url, { grant: { maxPushBytes: 8 * 1024 } })
+  const res = await send(`${gw.repoUrl}/git-receive-pack`, {
+    method: 'POST',
+    headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-receive-pack-request' },
+    body: pushBody('report-status agent=git/2.39.5', randomBytes(256 * 1024)),
+  })
+  t.match(res, { status: 413, body: Buffer.from("push refused: the push is larger than this assessment's limit of 8 KiB\n") })
+})
+
+t.test('a push in flight is stopped at its deadline and when the invitation ends, with its upstream request', async (t) => {
+  for (const [name, remainingMs, reason, message] of [
+    ['deadline', 1_000, 'deadline', 'the deadline has passed; the repository is closed'],
+    ['ended', 3_600_000, 'ended', 'the assessment has ended; the repository is closed'],
+  ] as const) {
+    const upstreamClosed: boolean[] = []
+    const upstream = await upstreamOf(t, (req) => {
+      req.resume()
+      req.on('close', () => upstreamClosed.push(req.complete))
+    })
+    const gw = await gateway(t, upstream.url, { remainingMs })
+    const req = http.request(`${gw.repoUrl}/git-receive-pack`, {
+      method: 'POST',
+      agent: false,
+      headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-receive-pack-request' },
+    })
+    const answer = new Promise<{ status: number; body: string } | 'ended'>((resolve) => {
+      req.on('error', () => resolve('ended'))
+      req.on('response', (res) => {
+        let body = ''
+        res.on('data', (c: Buffer) => (body += c.toString()))
+        res.on('end', () => resolve({ status: res.statusCode!, body }))
+      })
+    })
+    req.write(pushBody('report-status side-band-64k', randomBytes(16 * 1024)))
+    await until('the push reached GitHub', () => upstream.seen.length === 1)
+    if (name === 'ended') gw.access.forget(gw.grant.invitationId)
+    t.same(await answer, { status: 403, body: `${message}\n` }, name)
+    await until('the upstream request is closed', () => upstreamClosed.length === 1)
+    t.same(upstreamClosed, [false], `${name}: GitHub never got the whole push`)
+    t.ok(gw.lines.some((l) => l.includes(`"reason":"${reason}"`)))
+    req.destroy()
+  }
+})
