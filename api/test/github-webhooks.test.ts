@@ -3,14 +3,14 @@
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { REDELIVERY, schema } from '@takehome/core'
-import { createSourceRepo, git } from '@takehome/core/testing'
+import { type GitHost, REDELIVERY, schema } from '@takehome/core'
+import { candidateMachine, createSourceRepo, git, startGitHubDouble } from '@takehome/core/testing'
 import { scheduledTasks } from '@takehome/worker'
 import { and, eq } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import t, { type Test } from 'tap'
 import githubWebhooks from '../src/routes/github-webhooks.ts'
-import { type Built, build, expectError, invited } from './helper.ts'
+import { type Built, build, expectError, invited, serve } from './helper.ts'
 
 const SECRET = 'webhook-secret-0123456789abcdef'
 const GITHUB = {
@@ -359,4 +359,120 @@ t.test('the redelivery task asks once for each recent delivery that failed and w
   t.match(await task!.run(), { redelivered: 0 }, 'each failed delivery is asked for once')
   const guids = asked.map((id) => attempts.find((a) => a.id === id)!.guid)
   t.same([...guids].sort(), [...failed].sort(), 'only deliveries whose every attempt failed and that we never recorded')
+})
+
+// GitHub App mode: the app on the GitHub host against the loopback double, listening on a
+// real port, with the double's webhooks pointed at it.
+async function githubMode(t: Test) {
+  const double = await startGitHubDouble()
+  t.teardown(() => double.close())
+  const built = await serve(t, { github: double.config })
+  double.setWebhookUrl(`${built.base}/api/github/webhooks`)
+  const remote = (built.gitHost as GitHost).remote!
+  const redelivery = scheduledTasks(built.services, { sweepIntervalMs: 60_000, seedSyncIntervalMs: 3_600_000 }).find((s) => s.name === 'webhook-redelivery')
+  return { double, built, remote, redelivery: redelivery! }
+}
+
+t.test('GitHub mode, end to end: a candidate pushes with git, the push webhook lands in the ledger; a push to the seed pins the next candidate', async (t) => {
+  const { double, built, remote } = await githubMode(t)
+  const source = createSourceRepo({ files: { 'README.md': '# Exercise\n', 'src/app.js': 'export const answer = 0\n' } })
+  t.teardown(() => rmSync(source.dir, { recursive: true, force: true }))
+  const { owner, seed, invitations } = await invited(built, source.dir, ['early@example.com', 'late@example.com'])
+  const start = await built.app.inject({ method: 'POST', url: `/api/start/${invitations[0]!.token}` })
+  t.equal(start.statusCode, 200)
+  const gitInfo = (start.json() as { git: { clone_command: string; clone_url: string } }).git
+  const [repo] = await built.db.select().from(schema.candidateRepos).where(eq(schema.candidateRepos.invitationId, invitations[0]!.id))
+  t.match(repo!.repoFullName, new RegExp(`^${double.org}/`), 'the candidate repository is on GitHub')
+
+  // The candidate's own git, through the gateway, with the exact command the API gave.
+  const ann = candidateMachine()
+  t.equal((await ann.shell(gitInfo.clone_command)).code, 0)
+  const work = path.join(ann.home, path.basename(gitInfo.clone_url, '.git'))
+  await ann.shell(`printf 'export const answer = 42\\n' > src/app.js && git commit -qam 'Answer' && printf 'n\\n' > NOTES.md && git add NOTES.md && git commit -qm 'Notes'`, work)
+  const pushed = await ann.git(work, ['push', 'origin', 'main'])
+  t.equal(pushed.code, 0, pushed.stderr)
+  const pushedSha = (await ann.git(work, ['rev-parse', 'HEAD'])).stdout.trim()
+  await double.webhooksSettled()
+
+  const ledger = await built.db.select().from(schema.pushLedger).where(eq(schema.pushLedger.afterSha, pushedSha))
+  t.match(ledger, [{ candidateRepoId: repo!.id, ref: 'refs/heads/main', beforeSha: repo!.baseSha, forced: false, commitCount: 2 }], 'the push is in the ledger')
+  const delivery = double.deliveries().find((d) => d.guid === ledger[0]!.deliveryId)
+  t.match(delivery, { event: 'push', statusCode: 200 }, 'GitHub saw a 2xx')
+  const commits = (await built.app.inject({ method: 'GET', url: `/api/repos/${repo!.id}/commits`, headers: owner.headers })).json() as {
+    pushes: Array<{ after: string; commit_count: number }>
+    html_url: string
+    compare_url: string
+  }
+  t.match(commits.pushes.at(-1), { after: pushedSha, commit_count: 2 })
+  t.equal(commits.html_url, `${double.webUrl}/${repo!.repoFullName}`, "the repository's GitHub page")
+  t.equal(commits.compare_url, remote.compareUrl(repo!.repoFullName, repo!.baseSha, pushedSha))
+  t.notOk(commits.html_url.includes('github.com'))
+  const detail = (await built.app.inject({ method: 'GET', url: `/api/invitations/${invitations[0]!.id}`, headers: owner.headers })).json() as { repo: { html_url: string } }
+  t.equal(detail.repo.html_url, commits.html_url, 'the invitation shows the GitHub URL too')
+
+  // The same delivery again, as GitHub redelivers it: answered 2xx, nothing changes.
+  const rows = (await built.db.select().from(schema.pushLedger)).length
+  await (built.gitHost as unknown as { deliveries: { redeliver(id: number): Promise<void> } }).deliveries.redeliver(delivery!.id)
+  await double.webhooksSettled()
+  t.match(double.deliveries().filter((d) => d.guid === delivery!.guid), [{ redelivery: false }, { redelivery: true, statusCode: 200 }])
+  t.equal((await built.db.select().from(schema.pushLedger)).length, rows, 'no second ledger row')
+  const refused = await fetch(`${built.base}/api/github/webhooks`, { method: 'POST' })
+  t.equal(refused.status, 400, 'a request without GitHub headers is refused over the wire too')
+
+  // Someone pushes to the seed repository on GitHub.
+  const [seedRow] = await built.db.select().from(schema.seeds).where(eq(schema.seeds.id, seed.id))
+  const newSha = source.commit({ 'CHANGELOG.md': 'v2\n' }, 'Seed v2')
+  const credential = await remote.repoCredential(seedRow!.seedRepoFullName, { workflows: false })
+  const seedUrl = new URL(remote.cloneUrl(seedRow!.seedRepoFullName))
+  seedUrl.username = credential.username
+  seedUrl.password = credential.password
+  // Asynchronously: the double answers from this same process.
+  const seedPush = await candidateMachine().git(source.dir, ['push', '--quiet', seedUrl.href, 'main'])
+  t.equal(seedPush.code, 0, seedPush.stderr)
+  await double.webhooksSettled()
+  const seedNow = (await built.app.inject({ method: 'GET', url: `/api/seeds/${seed.id}`, headers: owner.headers })).json() as { latest_main_sha: string }
+  t.equal(seedNow.latest_main_sha, newSha, "the seed's latest SHA follows the push")
+
+  const late = await built.app.inject({ method: 'POST', url: `/api/start/${invitations[1]!.token}` })
+  t.equal(late.statusCode, 200)
+  const [lateRepo] = await built.db.select().from(schema.candidateRepos).where(eq(schema.candidateRepos.invitationId, invitations[1]!.id))
+  t.equal(lateRepo!.seedShaPinned, newSha, 'the next candidate is pinned to it')
+  t.equal(git(double.repo(lateRepo!.repoFullName)!.dir, 'rev-parse', 'main^{tree}'), git(source.dir, 'rev-parse', `${newSha}^{tree}`), 'and gets its tree')
+
+  // The installation changes on GitHub.
+  double.setInstallation({ permissions: { administration: 'write', contents: 'write', metadata: 'read', workflows: 'write' } })
+  await double.webhooksSettled()
+  t.match(await built.db.select().from(schema.githubInstallations), [{ id: double.installationId, permissions: { workflows: 'write' }, deletedAt: null }])
+  t.same(
+    double.deliveries().filter((d) => d.statusCode !== 200).map((d) => [d.event, d.action, d.statusCode]),
+    [],
+    `every webhook GitHub sent (${[...new Set(double.deliveries().map((d) => d.event))].join(', ')}) was taken`,
+  )
+  t.equal((await deliveries(built)).length, new Set(double.deliveries().map((d) => d.guid)).size, 'and recorded, once each')
+})
+
+t.test('GitHub mode: a delivery that failed while we were unreachable is redelivered by the scheduled task, once', async (t) => {
+  const { double, built, redelivery } = await githubMode(t)
+  const { repo } = await started(t, built)
+  await double.webhooksSettled()
+  const push = pushTo(repo.repoFullName, { before: repo.baseSha, after: SHA('e'), commits: 3 })
+
+  double.setWebhookUrl('http://127.0.0.1:9/api/github/webhooks')
+  const lost = await double.sendWebhook('push', push)
+  t.equal(lost.status, 0, 'GitHub could not reach us')
+  const lostPing = await double.sendWebhook('ping', fixture('ping'))
+  double.setWebhookUrl(`${built.base}/api/github/webhooks`)
+  t.equal((await built.db.select().from(schema.pushLedger).where(eq(schema.pushLedger.afterSha, SHA('e')))).length, 0)
+
+  t.ok(redelivery, 'the task is scheduled in GitHub App mode')
+  t.match(await redelivery.run(), { redelivered: 2, errors: 0 })
+  await double.webhooksSettled()
+  t.match(await built.db.select().from(schema.pushLedger).where(eq(schema.pushLedger.afterSha, SHA('e'))), [{ deliveryId: lost.guid, commitCount: 3 }])
+  t.match(double.deliveries().filter((d) => d.guid === lost.guid), [{ statusCode: 0, redelivery: false }, { statusCode: 200, redelivery: true }])
+  t.ok(double.deliveries().some((d) => d.guid === lostPing.guid && d.redelivery && d.statusCode === 200), 'any event, not only those we act on')
+
+  const requests = () => double.requests().filter((r) => r.method === 'POST' && /\/app\/hook\/deliveries\/\d+\/attempts$/.test(r.path)).length
+  const asked = requests()
+  t.match(await redelivery.run(), { redelivered: 0 }, 'nothing left to ask for')
+  t.equal(requests(), asked, 'no further redelivery requests')
 })

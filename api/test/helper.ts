@@ -54,6 +54,7 @@ export async function build(t: Test, options: BuildOptions = {}) {
       sessionSecret: 'test-session-secret-0123456789abcdef0123',
       trustProxy: options.trustProxy ?? false,
       metricsToken: options.metricsToken,
+      github: options.github,
     },
   })
   t.teardown(async () => {
