@@ -228,6 +228,35 @@ t.test('a 502 after GitHub created the repository, and secondary rate limits, st
   t.equal(double.repos().length, 4, 'the seed and three candidate repositories, no more')
 })
 
+t.test('a token GitHub does not accept yet, and a repository it does not show yet, are waited out briefly', async (t) => {
+  const { double, host } = await setup(t)
+  const source = sourceOf(t)
+  // The first git request with the new seed's token is refused as GitHub's replicas do for a token minted a moment ago.
+  double.failNext({ method: 'GET', path: /\.git\/info\/refs$/ }, { kind: 'status', status: 401 })
+  const seed = await host.mirrorSeed({ seedId: randomUUID(), source: source.source })
+  t.equal(git(double.repo(seed.repoFullName)!.dir, 'rev-parse', 'refs/heads/main'), source.firstSha, 'the push went through on the next try')
+  t.same(
+    double.requests().filter((r) => r.path.endsWith('/info/refs')).map((r) => r.status).slice(0, 2),
+    [401, 200],
+  )
+
+  // A repository just made is 404 to git, then to REST, for a moment.
+  double.failNext({ method: 'GET', path: /\.git\/info\/refs$/ }, { kind: 'status', status: 404 })
+  double.failNext({ method: 'GET', path: /\/git\/commits\/[0-9a-f]{40}$/ }, { kind: 'status', status: 404 })
+  const repo = await host.createCandidateRepo(candidateInput(seed.repoFullName, seed.headSha))
+  t.same(git(double.repo(repo.repoFullName)!.dir, 'rev-list', 'refs/heads/main').split('\n'), [repo.baseSha])
+  t.ok(double.requests().some((r) => r.path.endsWith('/info/refs') && r.status === 404), 'git was told 404 once')
+  t.ok(double.requests().some((r) => /\/git\/commits\//.test(r.path) && r.status === 404), 'the commit was 404 once')
+
+  // A REST 401 right after minting, too.
+  const other = candidateInput(seed.repoFullName, seed.headSha)
+  double.failNext({ method: 'GET', path: /\/git\/ref\/heads\/main$/ }, { kind: 'status', status: 401 })
+  const third = await host.createCandidateRepo(other)
+  t.ok(double.requests().some((r) => r.path.endsWith('/git/ref/heads/main') && r.status === 401), 'REST was told 401 once')
+  t.equal(await host.headOf(third.repoFullName), third.baseSha)
+  t.equal(double.repos().length, 3)
+})
+
 t.test('many candidates starting at once queue behind the pacer and all get their repository', async (t) => {
   const { double, host } = await setup(t, { pacing: { ...TEST_GITHUB_PACING, creations: { intervalMs: 0, maxInFlight: 2 } } })
   const source = sourceOf(t)

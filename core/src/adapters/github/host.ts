@@ -75,6 +75,9 @@ function nameTaken(err: unknown): boolean {
 /** git answered 401: the token is not (or not yet) accepted. */
 class GitUnauthorized extends Error {}
 
+/** GitHub has no such repository (or commit), or not yet: a repository made a moment ago may be 404 for a while. */
+const isMissing = (err: unknown) => statusOf(err) === 404 || (err instanceof AppError && err.statusCode === 404)
+
 /** Calls for one key run one after another (git fetches into one cache, which lock their refs). */
 function createLocks() {
   const tails = new Map<string, Promise<unknown>>()
@@ -195,6 +198,9 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
     if (result.code === 0) return
     const stderr = result.stderr.slice(-2000)
     if (UNAUTHORIZED.test(stderr)) throw new GitUnauthorized(`git ${args[0]} was refused`, { cause: new Error(stderr) })
+    if (/Repository not found|repository '[^']*' not found|returned error: 404/i.test(stderr)) {
+      throw new AppError(404, 'github_repo_missing', `GitHub has no repository to ${args[0]}`, { cause: new Error(stderr) })
+    }
     if (args[0] === 'push' && /workflow/i.test(stderr)) {
       throw new AppError(
         422,
@@ -204,6 +210,22 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
       )
     }
     throw new AppError(502, 'github_git_failed', `git ${args[0]} with GitHub failed`, { cause: new Error(stderr) })
+  }
+
+  /**
+   * Work on a repository just made. GitHub answers 404 for it until every replica knows it
+   * (as it does for a token just minted): such an answer is waited out briefly.
+   */
+  async function onceVisible<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work()
+      } catch (err) {
+        if (!isMissing(err)) throw err
+        if (attempt >= FRESH_TOKEN_RETRIES) throw new AppError(502, 'github_failed', 'GitHub did not show the new repository in time', { cause: err })
+        await sleep(FRESH_TOKEN_BACKOFF_MS * (attempt + 1))
+      }
+    }
   }
 
   const push = (dir: string, repoFullName: string, refspec: string, force: boolean) =>
@@ -287,7 +309,7 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
     try {
       await asAdmin(repoFullName, (token) => clients.rest.request('DELETE /repos/{owner}/{repo}', { ...repoRoute(repoFullName), headers: auth(token) }))
     } catch (err) {
-      if (statusOf(err) === 404 || (err instanceof AppError && err.code === 'github_repo_missing')) return
+      if (isMissing(err)) return
       throw githubError(err, 'delete a repository')
     }
     await adminTokens.drop((key) => key === repoFullName)
@@ -319,6 +341,7 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
         return commitSchema.parse(data)
       })
     } catch (err) {
+      if (statusOf(err) === 404) throw new AppError(404, 'github_commit_missing', `GitHub has no commit ${sha} in ${repoFullName}`, { cause: err })
       throw githubError(err, 'read a commit')
     }
   }
@@ -375,9 +398,11 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
         await creations.run(async () => {
           await createRepository(name, 'Takehome seed: candidates start from a copy of it')
           created = true
-          await locked(dir, () => publishSeed(dir, repoFullName))
-          await asAdmin(repoFullName, (token) =>
-            clients.rest.request('PATCH /repos/{owner}/{repo}', { ...repoRoute(repoFullName), is_template: true, headers: auth(token) }),
+          await onceVisible(() => locked(dir, () => publishSeed(dir, repoFullName)))
+          await onceVisible(() =>
+            asAdmin(repoFullName, (token) =>
+              clients.rest.request('PATCH /repos/{owner}/{repo}', { ...repoRoute(repoFullName), is_template: true, headers: auth(token) }),
+            ),
           ).catch((err: unknown) => {
             throw githubError(err, 'mark the seed as a template')
           })
@@ -418,13 +443,17 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
         if (head === null || head === baseSha) {
           // Only the new root commit's objects travel: the seed's history stays behind. A
           // push that finds main at the same commit (a retry) changes nothing and succeeds.
-          await locked(seedDir, () => push(seedDir, repoFullName, `${baseSha}:refs/heads/main`, false))
+          await onceVisible(() => locked(seedDir, () => push(seedDir, repoFullName, `${baseSha}:refs/heads/main`, false)))
         } else {
           base = await existingBase(repoFullName, seedTree)
         }
         // What GitHub now holds, checked before anyone is given access to it.
-        const [commit, main] = await Promise.all([commitOf(repoFullName, base), headOf(repoFullName)])
-        if (commit.tree.sha !== seedTree || commit.parents.length > 0 || main === null) {
+        const commit = await onceVisible(async () => {
+          const [found, main] = await Promise.all([commitOf(repoFullName, base), headOf(repoFullName)])
+          if (main === null) throw new AppError(404, 'github_repo_missing', `${repoFullName} has no main branch`)
+          return found
+        })
+        if (commit.tree.sha !== seedTree || commit.parents.length > 0) {
           throw new AppError(500, 'repo_tree_mismatch', `${repoFullName} does not start from one commit with the tree of seed ${seedSha}`)
         }
         return { repoFullName, baseSha: base, htmlUrl: repo.html_url, hostRepoId: repo.id }
@@ -450,7 +479,7 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
           }
         })
       } catch (err) {
-        if (statusOf(err) === 404 || (err instanceof AppError && err.code === 'github_repo_missing')) {
+        if (isMissing(err)) {
           log.warn({ repo: repoFullName }, 'archiving: the repository is not on GitHub any more')
           return
         }

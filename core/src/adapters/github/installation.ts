@@ -158,6 +158,8 @@ export function createInstallation({ clients, github, logger, now }: { clients: 
             continue
           }
           if (failure?.status === 422 && /permission/i.test(failure.message)) {
+            // Permissions change on GitHub's side (a grant withdrawn): look them up afresh next time.
+            cached = undefined
             const asked = Object.entries(scope.permissions)
               .map(([name, level]) => `${name}: ${level}`)
               .join(', ')
