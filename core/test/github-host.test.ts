@@ -574,4 +574,13 @@ t.test('createTestServices({ github }) runs start, credential, submit and archiv
   t.match(double.repo(repoFullName), { archived: true }, 'archived on submit')
   const rest = await fetch(`${double.apiUrl}/repos/${repoFullName}`, { headers: { authorization: `token ${credential.password}` } })
   t.equal(rest.status, 401, 'its credential is revoked')
+
+  // Seeds from GitHub URLs: a public repository is copied; our own private ones are read without any token of ours, so refused.
+  const template = await double.createRepo('someone/template', { private: false, autoInit: true })
+  const fromGitHub = await services.seeds.create(actor, { sourceUrl: `${double.webUrl}/someone/template` })
+  t.equal(fromGitHub.latestMainSha, git(template.dir, 'rev-parse', 'refs/heads/main'))
+  for (const ours of [repoFullName, seed.seedRepoFullName]) {
+    const refused = await rejection(services.seeds.create(actor, { sourceUrl: `${double.webUrl}/${ours}.git` }))
+    t.equal(refused.code, 'seed_source_unreachable', `${ours} cannot be a seed source`)
+  }
 })
