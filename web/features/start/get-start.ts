@@ -8,6 +8,12 @@ export interface GitCommands {
   credential_url: string
   clone_command: string
   clone_command_powershell: string
+  /** GitHub mode: the repository's own URL with the same credential helper, for when our server is unreachable. */
+  github_clone_url: string | null
+  github_clone_command: string | null
+  github_clone_command_powershell: string | null
+  /** False when pushes changing `.github/workflows` are refused. */
+  workflow_changes_allowed: boolean
 }
 
 export interface StartView {
@@ -44,7 +50,11 @@ function isGitCommands(v: unknown): v is GitCommands {
     typeof v.clone_url === 'string' &&
     typeof v.credential_url === 'string' &&
     typeof v.clone_command === 'string' &&
-    typeof v.clone_command_powershell === 'string'
+    typeof v.clone_command_powershell === 'string' &&
+    isStringOrNull(v.github_clone_url) &&
+    isStringOrNull(v.github_clone_command) &&
+    isStringOrNull(v.github_clone_command_powershell) &&
+    (v.workflow_changes_allowed === undefined || typeof v.workflow_changes_allowed === 'boolean')
   )
 }
 
@@ -76,7 +86,16 @@ function normalise(body: StartView): StartView {
     started_at: body.started_at ?? null,
     submitted_at: body.submitted_at ?? null,
     final_sha: body.final_sha ?? null,
-    git: body.git ?? null,
+    git: body.git
+      ? {
+          ...body.git,
+          github_clone_url: body.git.github_clone_url ?? null,
+          github_clone_command: body.git.github_clone_command ?? null,
+          github_clone_command_powershell: body.git.github_clone_command_powershell ?? null,
+          // An API from before the setting refused no workflow changes.
+          workflow_changes_allowed: body.git.workflow_changes_allowed ?? true,
+        }
+      : null,
   }
 }
 

@@ -39,6 +39,27 @@ export function GitInstructions({ git, completeDeadline }: { git: GitCommands; c
           label="the PowerShell command"
           command={git.clone_command_powershell}
         />
+        {git.github_clone_command && git.github_clone_command_powershell && (
+          <details className="fallback">
+            <summary>If our server is unreachable</summary>
+            <p>
+              Your repository lives on GitHub. If the commands above cannot reach our server, these clone it straight from
+              GitHub with the same personal credential; pushing from that clone works the same way.
+            </p>
+            <Command
+              id="clone-command-github-bash"
+              title="macOS and Linux, straight from GitHub"
+              label="the macOS and Linux command for GitHub"
+              command={git.github_clone_command}
+            />
+            <Command
+              id="clone-command-github-powershell"
+              title="Windows (PowerShell), straight from GitHub"
+              label="the PowerShell command for GitHub"
+              command={git.github_clone_command_powershell}
+            />
+          </details>
+        )}
       </section>
 
       <section aria-labelledby="how-title">
@@ -52,6 +73,12 @@ export function GitInstructions({ git, completeDeadline }: { git: GitCommands; c
             Pushing stops at the deadline, <time dateTime={completeDeadline}>{formatUtc(completeDeadline)}</time>. Whatever
             you pushed by then is kept.
           </li>
+          {!git.workflow_changes_allowed && (
+            <li>
+              Pushes that change files under <code>.github/workflows</code> are refused: this assessment does not allow
+              changes to GitHub Actions workflows.
+            </li>
+          )}
           <li>
             Your credential is set only for this clone: nothing is installed globally and your own git settings are left
             as they are.
