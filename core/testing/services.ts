@@ -53,9 +53,8 @@ type HostFor<O> = O extends { github: NonNullable<Config['github']> } ? GitHubHo
  * Core services on a fresh database, a temporary data directory and the local mailbox (or
  * `mailer`), on the local git host, or on the GitHub host when `github` is given.
  */
-export async function createTestServices<O extends TestServicesOptions = TestServicesOptions>(options?: O) {
-  const built = await openTestServices(options ?? {})
-  return built as Omit<typeof built, 'gitHost'> & { gitHost: HostFor<O> }
+export async function createTestServices<O extends TestServicesOptions = TestServicesOptions>(options?: O): Promise<TestServicesOn<HostFor<O>>> {
+  return (await openTestServices(options ?? {})) as TestServicesOn<HostFor<O>>
 }
 
 async function openTestServices(options: TestServicesOptions) {
@@ -120,4 +119,6 @@ async function openTestServices(options: TestServicesOptions) {
     },
   }
 }
-export type TestServices = Awaited<ReturnType<typeof createTestServices>>
+/** Test services on a given git host. */
+export type TestServicesOn<H> = Omit<Awaited<ReturnType<typeof openTestServices>>, 'gitHost'> & { gitHost: H }
+export type TestServices = TestServicesOn<LocalGitHost>
