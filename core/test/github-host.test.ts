@@ -488,6 +488,23 @@ t.test('readiness says what an operator must fix', async (t) => {
   t.same(await host.readiness(), { ok: true }, 'workflows: write is not required')
 })
 
+t.test('readiness says when GitHub cannot be reached, without retrying for minutes', async (t) => {
+  const { double, db } = await setup(t)
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'takehome-github-host-'))
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  // A port nothing listens on: the double's own, once it is closed.
+  const closed = await startGitHubDouble()
+  await closed.close()
+  const host = createGitHubHost({
+    github: { ...double.config, apiUrl: closed.apiUrl },
+    dataDir,
+    db,
+    tokenPepper: 'test-pepper-0123456789abcdef0123456789',
+    logger: pino({ level: 'silent' }),
+  })
+  t.same(await host.readiness(), { ok: false, reason: `the GitHub API at ${closed.apiUrl} could not be reached` })
+})
+
 t.test('without workflows: write, a seed carrying workflows is refused with a message saying so', async (t) => {
   const { double, host } = await setup(t, { permissions: { administration: 'write', contents: 'write', metadata: 'read' } })
   const source = sourceOf(t, { files: { 'README.md': '# Exercise\n', '.github/workflows/ci.yml': 'on: push\n' } })

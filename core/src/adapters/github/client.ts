@@ -86,16 +86,19 @@ export function createGitHubClients({ github, logger, pacing }: { github: GitHub
 
 export type GitHubClients = ReturnType<typeof createGitHubClients>
 
-/** What Octokit's RequestError carries; undefined for anything else (a network failure). */
+/**
+ * What GitHub answered, from Octokit's RequestError; undefined for anything else. A network
+ * failure is a RequestError too, with status 500 and no response: no answer, so undefined.
+ */
 export function requestFailure(err: unknown): { status: number; message: string; headers: Record<string, string | undefined> } | undefined {
   if (!(err instanceof Error)) return undefined
   const { status, response } = err as Error & { status?: unknown; response?: { data?: unknown; headers?: Record<string, string | undefined> } }
-  if (typeof status !== 'number') return undefined
-  const data = response?.data as { message?: unknown } | undefined
+  if (typeof status !== 'number' || response === undefined) return undefined
+  const data = response.data as { message?: unknown } | undefined
   return {
     status,
     message: typeof data?.message === 'string' ? data.message : err.message,
-    headers: response?.headers ?? {},
+    headers: response.headers ?? {},
   }
 }
 

@@ -16,6 +16,8 @@ export const grants = (granted: Record<string, string>, name: string, level: str
 /** How long a readiness answer stands: `/readyz` is polled, GitHub's API is not ours to hammer. */
 const READINESS_TTL_MS = 30_000
 
+const PROBE_TIMEOUT_MS = 10_000
+
 const installationSchema = z.object({
   id: z.number().int().positive(),
   permissions: z.record(z.string(), z.string()).default({}),
@@ -41,10 +43,11 @@ export function createInstallation({ clients, github, logger, now }: { clients: 
   let readiness: { at: number; value: Promise<HostReadiness> } | undefined
   let slug: Promise<string> | undefined
 
-  function lookup(maxAgeMs: number): Promise<Installation> {
+  /** `probe`: no retries and a short time limit, so that /readyz answers while GitHub does not. */
+  function lookup(maxAgeMs: number, probe = false): Promise<Installation> {
     if (cached && now() - cached.at <= maxAgeMs) return cached.value
     const value = clients.app
-      .request('GET /orgs/{org}/installation', { org: github.org })
+      .request('GET /orgs/{org}/installation', { org: github.org, ...(probe ? { request: { retries: 0, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) } } : {}) })
       .then(({ data }) => installationSchema.parse(data))
     const entry = { at: now(), value }
     cached = entry
@@ -70,7 +73,7 @@ export function createInstallation({ clients, github, logger, now }: { clients: 
   async function check(): Promise<HostReadiness> {
     let installation: Installation
     try {
-      installation = await lookup(0)
+      installation = await lookup(0, true)
     } catch (err) {
       const status = statusOf(err)
       if (status === 404) {
