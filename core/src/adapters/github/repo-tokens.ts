@@ -25,6 +25,8 @@ export function createTokenCache(now: () => number) {
       if (hit && hit.expiresAt.getTime() - now() >= MIN_TOKEN_LIFETIME_MS) return Promise.resolve(hit)
       let running = minting.get(key)
       if (!running) {
+        // Mints are rare (one per key and hour): the moment to forget what has expired, so the map stays small.
+        for (const [cachedKey, token] of tokens) if (token.expiresAt.getTime() <= now()) tokens.delete(cachedKey)
         running = mint()
           .then((minted) => {
             tokens.set(key, minted)
