@@ -397,7 +397,7 @@ t.test('archiving revokes every token issued for the repository, wherever it was
 })
 
 t.test('review through the cache gives what the local host gives for the same changes', async (t) => {
-  const { double, host } = await setup(t)
+  const { double, host, makeHost } = await setup(t)
   const local = createLocalGitHost({ root: mkdtempSync(path.join(tmpdir(), 'takehome-local-host-')) })
   const source = sourceOf(t, { files: { 'README.md': '# Exercise\n', 'src/index.js': 'console.log(1)\n', 'src/old.js': 'old()\n', 'bin/run': '#!/bin/sh\n' } })
 
@@ -452,6 +452,11 @@ t.test('review through the cache gives what the local host gives for the same ch
   const before = double.requests().length
   await host.commits(onGitHub.repoFullName, onGitHub.baseSha, head)
   t.equal(double.requests().length, before)
+
+  // Main moved away from `head` (a force push): another process, with an empty cache, still reads `head` by its id.
+  const forced = await runGit(['push', '--quiet', '--force', 'origin', `${onGitHub.baseSha}:refs/heads/main`], { cwd: work, env: withToken(credential.password) })
+  t.equal(forced.code, 0, forced.stderr)
+  t.same(await makeHost().diff(onGitHub.repoFullName, onGitHub.baseSha, head, DIFF_LIMITS), githubDiff, 'the same diff from a commit no branch reaches')
 })
 
 t.test('readiness says what an operator must fix', async (t) => {

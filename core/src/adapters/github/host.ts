@@ -261,7 +261,8 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
       if ((await missingCommits(dir, shas)).length === 0) return dir
       await fetchInto(dir, repoFullName, ['+refs/heads/main:refs/heads/main'])
       const missing = (await missingCommits(dir, shas)).filter((sha) => SHA.test(sha))
-      if (missing.length > 0) await fetchInto(dir, repoFullName, missing)
+      // Kept under refs of their own: commits no branch reaches (a force-pushed-over final SHA) would be pruned by gc.
+      if (missing.length > 0) await fetchInto(dir, repoFullName, missing.map((sha) => `${sha}:refs/kept/${sha}`))
       return dir
     })
   }
