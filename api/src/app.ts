@@ -52,6 +52,9 @@ export const DEFAULT_RATE_LIMITS = {
   credential: { max: 120, timeWindow: 60_000 },
   // One clone or push is 2-3 requests; a classroom behind one NAT address makes many.
   git: { max: 3_000, timeWindow: 60_000 },
+  // GitHub sends from a few addresses, a push webhook per push: generous, but a flood of
+  // unsigned 25 MB bodies is still cut off.
+  webhooks: { max: 1_200, timeWindow: 60_000 },
 }
 
 function trustHops(hops: number) {
@@ -120,7 +123,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(authRoutes, { services, config, rateLimit: rateLimits.auth })
   await app.register(startRoutes, { services, rateLimit: rateLimits.start })
   await app.register(adminRoutes, { services })
-  if (config.github) await app.register(githubWebhooks, { services, github: config.github, logger: opts.logger })
+  if (config.github) await app.register(githubWebhooks, { services, github: config.github, logger: opts.logger, rateLimit: rateLimits.webhooks })
   await app.register(credentialBroker, { services, gitHost: opts.gitHost, publicUrl: config.publicUrl, rateLimit: rateLimits.credential })
   await app.register(gitGateway, { services, gitHost: opts.gitHost, rateLimit: rateLimits.git })
 

@@ -33,9 +33,9 @@ const fixture = (name: string): Payload =>
 const sign = (body: string, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
 
 /** The app on the local git host, with the webhook route as GitHub App mode registers it. */
-async function setup(t: Test) {
+async function setup(t: Test, rateLimit = { max: 100_000, timeWindow: 60_000 }) {
   const built = await build(t)
-  await built.app.register(githubWebhooks, { services: built.services, github: GITHUB, logger: built.app.log as Logger })
+  await built.app.register(githubWebhooks, { services: built.services, github: GITHUB, logger: built.app.log as Logger, rateLimit })
   return built
 }
 
@@ -120,6 +120,14 @@ t.test('a delivery without a valid signature or GitHub headers is refused with a
 
   t.same(await deliveries(built), [], 'no delivery was recorded')
   t.notOk(built.logLines.some((line) => line.includes(SECRET) || line.includes('logically awesome')), 'neither the secret nor a payload was logged')
+})
+
+t.test('the webhook endpoint is rate limited per client, in our error shape', async (t) => {
+  const built = await setup(t, { max: 3, timeWindow: 60_000 })
+  for (let i = 0; i < 3; i++) t.equal((await deliver(built, 'ping', fixture('ping'))).statusCode, 200, `delivery ${i + 1} taken`)
+  const limited = await deliver(built, 'ping', fixture('ping'))
+  expectError(t, limited, 429, 'rate_limited')
+  t.equal((await deliveries(built)).length, 3, 'the limited delivery was not recorded')
 })
 
 t.test('an event we do not handle is recorded once and otherwise ignored', async (t) => {

@@ -18,7 +18,7 @@ export interface BuildOptions extends TestServicesOptions {
 
 const unlimited = { max: 100_000, timeWindow: 60_000 }
 // Rate limits have their own tests; elsewhere they would only make tests order-dependent.
-const UNLIMITED = { auth: unlimited, start: unlimited, credential: unlimited, git: unlimited }
+const UNLIMITED = { auth: unlimited, start: unlimited, credential: unlimited, git: unlimited, webhooks: unlimited }
 
 /** A logger whose lines are kept for the test to read. */
 export function capturingLogger(level: 'debug' | 'info' = 'debug') {

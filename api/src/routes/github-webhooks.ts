@@ -9,6 +9,7 @@ export interface GitHubWebhookOptions {
   services: Services
   github: Pick<NonNullable<Config['github']>, 'appId' | 'privateKey' | 'webhookSecret' | 'apiUrl'>
   logger: Logger
+  rateLimit: { max: number; timeWindow: number }
 }
 
 /** GitHub caps a webhook payload at 25 MB and drops the delivery past that. */
@@ -39,7 +40,7 @@ function unwrap(err: unknown): unknown {
  * its effect before we answer 2xx. Encapsulated, so its raw-body JSON parser and its body
  * limit apply to this route only.
  */
-const githubWebhooks: FastifyPluginAsyncZod<GitHubWebhookOptions> = async (app, { services, github, logger }) => {
+const githubWebhooks: FastifyPluginAsyncZod<GitHubWebhookOptions> = async (app, { services, github, logger, rateLimit }) => {
   const events = services.githubEvents
   const probot = new Probot({
     appId: github.appId,
@@ -63,6 +64,12 @@ const githubWebhooks: FastifyPluginAsyncZod<GitHubWebhookOptions> = async (app, 
     '/api/github/webhooks',
     {
       bodyLimit: MAX_PAYLOAD_BYTES,
+      config: { rateLimit },
+      // Checked before the body is read: without these headers it is not GitHub, whatever it sends.
+      onRequest: async (request) => {
+        const missing = HEADERS.filter((h) => !request.headers[h])
+        if (missing.length > 0) throw new AppError(400, 'webhook_headers_missing', `a GitHub webhook carries ${missing.join(', ')}`)
+      },
       schema: {
         tags: ['github'],
         summary: "GitHub App webhooks: push, repository, installation and installation_repositories; others are recorded and ignored",
@@ -73,11 +80,8 @@ const githubWebhooks: FastifyPluginAsyncZod<GitHubWebhookOptions> = async (app, 
       },
     },
     async (request) => {
-      // Node joins a repeated header of these into one string, so each is a string or absent.
-      const values = HEADERS.map((h) => request.headers[h])
-      const missing = HEADERS.filter((_, i) => !values[i])
-      if (missing.length > 0) throw new AppError(400, 'webhook_headers_missing', `a GitHub webhook carries ${missing.join(', ')}`)
-      const [id, name, signature] = values as [string, string, string]
+      // Node joins a repeated header of these into one string; onRequest saw each present.
+      const [id, name, signature] = HEADERS.map((h) => request.headers[h]) as [string, string, string]
       if (!DELIVERY_ID.test(id) || !EVENT_NAME.test(name)) {
         throw new AppError(400, 'webhook_headers_invalid', 'X-GitHub-Delivery or X-GitHub-Event is not as GitHub sends it')
       }
