@@ -367,6 +367,8 @@ t.test('archiving revokes every token issued for the repository, wherever it was
   t.equal(forRepo.length, 3)
   t.ok(forRepo.every((tok) => tok.revoked), 'every token minted for it is revoked')
   t.match(double.repo(repo.repoFullName), { archived: true })
+  const ownTokens = double.tokens().filter((tok) => tok.repositories !== 'all' && tok.repositories.includes(repo.repoFullName) && 'administration' in tok.permissions)
+  t.ok(ownTokens.length > 0 && ownTokens.every((tok) => tok.revoked), "the host's own token for it is revoked too")
   t.notOk(double.tokens().find((tok) => tok.repositories !== 'all' && tok.repositories.includes(other.repoFullName) && !('administration' in tok.permissions))!.revoked, "another repository's token is not")
   const rows = await db.select().from(githubRepoTokens).where(eq(githubRepoTokens.repoFullName, repo.repoFullName))
   t.ok(rows.length === 3 && rows.every((row) => row.revokedAt !== null), 'recorded as revoked')

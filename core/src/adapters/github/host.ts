@@ -17,7 +17,7 @@ import { createGitHubClients, DEFAULT_PACING, type GitHubConfig, githubError, ty
 import { createWebhookDeliveryLog } from './deliveries.ts'
 import { createInstallation, grants, type MintedToken, OPTIONAL_PERMISSIONS, REQUIRED_PERMISSIONS } from './installation.ts'
 import { createPacer } from './pacer.ts'
-import { createRepoTokens, createTokenCache } from './repo-tokens.ts'
+import { createRepoTokens, createTokenCache, revokeToken } from './repo-tokens.ts'
 import { createTokenVault } from './token-vault.ts'
 
 export interface GitHubHostDeps {
@@ -486,7 +486,10 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
         }
         throw githubError(err, 'archive a repository')
       }
-      log.info({ repo: repoFullName, tokens_revoked: revoked }, 'GitHub repository archived')
+      // Our own token for this repository goes too: once archived, nothing we minted for it can write.
+      const own = await adminTokens.take(repoFullName)
+      if (own) await revokeToken(clients, own.token)
+      log.info({ repo: repoFullName, tokens_revoked: revoked + (own ? 1 : 0) }, 'GitHub repository archived')
     },
 
     async diff(repoFullName, base, head, limits) {
