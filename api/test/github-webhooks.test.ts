@@ -53,7 +53,8 @@ function deliver(built: Built, event: string, payload: object, options: { id?: s
   return built.app.inject({ method: 'POST', url: '/api/github/webhooks', headers, payload: body })
 }
 
-const pushTo = (repoFullName: string, fields: { before: string; after: string; ref?: string; forced?: boolean; commits?: number }) => {
+/** A push as GitHub describes it; `repoId`: GitHub's id of the repository (the fixture's otherwise). */
+const pushTo = (repoFullName: string, fields: { before: string; after: string; ref?: string; forced?: boolean; commits?: number; repoId?: number }) => {
   const payload = fixture('push')
   const commit = (payload['commits'] as object[])[0]!
   return {
@@ -63,7 +64,7 @@ const pushTo = (repoFullName: string, fields: { before: string; after: string; r
     after: fields.after,
     forced: fields.forced ?? false,
     commits: Array.from({ length: fields.commits ?? 1 }, () => commit),
-    repository: { ...payload.repository, full_name: repoFullName, name: repoFullName.split('/')[1] },
+    repository: { ...payload.repository, full_name: repoFullName, name: repoFullName.split('/')[1], ...(fields.repoId === undefined ? {} : { id: fields.repoId }) },
   }
 }
 
@@ -189,6 +190,21 @@ t.test('a large push payload (over the API-wide 1 MiB body limit) is taken whole
   const res = await deliver(built, 'push', push)
   t.equal(res.statusCode, 200, res.body)
   t.match(await built.db.select().from(schema.pushLedger), [{ commitCount: 2048 }])
+})
+
+t.test("a candidate repository with GitHub's id is known by that id: another repository given its name later is not it", async (t) => {
+  const built = await setup(t)
+  const { repo } = await started(t, built)
+  await built.db.update(schema.candidateRepos).set({ githubRepoId: 111 }).where(eq(schema.candidateRepos.id, repo.id))
+
+  t.equal((await deliver(built, 'push', pushTo(repo.repoFullName, { before: repo.baseSha, after: SHA('e'), repoId: 222 }))).statusCode, 200)
+  t.same(await built.db.select().from(schema.pushLedger), [], "a push to a repository now holding the name is not the candidate's work")
+  const archived = withRepo('repository.archived', repo.repoFullName)
+  t.equal((await deliver(built, 'repository', { ...archived, repository: { ...archived.repository, id: 222 } })).statusCode, 200)
+  t.match((await built.db.select().from(schema.candidateRepos).where(eq(schema.candidateRepos.id, repo.id)))[0], { archived: false }, 'nor does its archiving close ours')
+
+  t.equal((await deliver(built, 'push', pushTo('takehome-test/renamed', { before: repo.baseSha, after: SHA('f'), repoId: 111 }))).statusCode, 200)
+  t.match(await built.db.select().from(schema.pushLedger), [{ candidateRepoId: repo.id, afterSha: SHA('f') }], 'renamed on GitHub, it is still found by its id')
 })
 
 t.test('a push to a seed moves its latest SHA and the next candidate is pinned to it', async (t) => {
@@ -463,7 +479,7 @@ t.test('GitHub mode: a delivery that failed while we were unreachable is redeliv
   const { double, built, redelivery } = await githubMode(t)
   const { repo } = await started(t, built)
   await double.webhooksSettled()
-  const push = pushTo(repo.repoFullName, { before: repo.baseSha, after: SHA('e'), commits: 3 })
+  const push = pushTo(repo.repoFullName, { before: repo.baseSha, after: SHA('e'), commits: 3, repoId: repo.githubRepoId! })
 
   double.setWebhookUrl('http://127.0.0.1:9/api/github/webhooks')
   const lost = await double.sendWebhook('push', push)

@@ -1,4 +1,4 @@
-import { and, eq, inArray, or } from 'drizzle-orm'
+import { and, eq, inArray, isNull } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import type { WebhookDelivery, WebhookDeliveryLog } from '../adapters/webhook-deliveries.ts'
@@ -119,14 +119,20 @@ export function createGitHubEventService({ db, clock, seeds, access, logger, del
     return result.outcome
   }
 
-  /** The candidate repository GitHub names: by its id where we stored it, else by its name. */
+  /**
+   * The candidate repository GitHub names: by its id where we stored it, else by its name.
+   * A name can pass to another repository (renamed away, deleted and made again), an id
+   * never does: a row that has an id is never matched by name alone.
+   */
   async function candidateRepo(tx: Tx, repo: z.infer<typeof repository>) {
-    const [row] = await tx
+    const [byId] = await tx.select().from(candidateRepos).where(eq(candidateRepos.githubRepoId, repo.id)).limit(1)
+    if (byId) return byId
+    const [byName] = await tx
       .select()
       .from(candidateRepos)
-      .where(or(eq(candidateRepos.repoFullName, repo.full_name), eq(candidateRepos.githubRepoId, repo.id)))
+      .where(and(eq(candidateRepos.repoFullName, repo.full_name), isNull(candidateRepos.githubRepoId)))
       .limit(1)
-    return row
+    return byName
   }
 
   async function redeliverFailed(log: WebhookDeliveryLog) {
