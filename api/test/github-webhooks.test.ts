@@ -266,6 +266,17 @@ t.test('seed pushes delivered out of order never move the seed back: a job reads
   t.equal(await latest(), third, 'the earlier push, arriving last, does not move it back')
 })
 
+t.test('a seed push is taken whatever case GitHub spells the repository in (GITHUB_ORG may be spelled otherwise)', async (t) => {
+  const built = await setup(t)
+  const { owner, seed, source } = await started(t, built)
+  const newSha = source.commit({ 'CHANGELOG.md': 'v2\n' }, 'Seed v2')
+  git(source.dir, 'push', '--quiet', path.join(built.dataDir, 'git', 'seeds', `${seed.id}.git`), 'main')
+  const push = pushTo(`SEEDS/${seed.id.toUpperCase()}`, { before: seed.latest_main_sha, after: newSha })
+  t.equal((await deliver(built, 'push', push)).statusCode, 200)
+  const after = (await built.app.inject({ method: 'GET', url: `/api/seeds/${seed.id}`, headers: owner.headers })).json() as { latest_main_sha: string }
+  t.equal(after.latest_main_sha, newSha)
+})
+
 t.test('repository events keep archive state and the default branch honest', async (t) => {
   const built = await setup(t)
   const { owner, seed, repo, invitations } = await started(t, built)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { and, asc, desc, eq, isNull } from 'drizzle-orm'
+import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm'
 import { type Actor, actorRef, MANAGE, requireRole } from '../actor.ts'
 import type { GitHost } from '../adapters/git-host.ts'
 import { recordAudit } from '../audit.ts'
@@ -77,8 +77,10 @@ export function createSeedService({ db, gitHost, clock, sources, network }: Seed
 
   /** The seed's SHA is still `sha`: the guard that keeps two writers from moving it back. */
   const at = (sha: string | null) => (sha === null ? isNull(seeds.latestMainSha) : eq(seeds.latestMainSha, sha))
+  // GitHub compares owners and names without case, and its webhooks spell the org as GitHub
+  // does, which need not be how GITHUB_ORG (and so the stored name) spells it.
   const byRepo = async (exec: Executor, repoFullName: string): Promise<Seed | undefined> =>
-    (await exec.select().from(seeds).where(eq(seeds.seedRepoFullName, repoFullName)).limit(1))[0]
+    (await exec.select().from(seeds).where(sql`lower(${seeds.seedRepoFullName}) = lower(${repoFullName})`).limit(1))[0]
 
   return {
     get,
