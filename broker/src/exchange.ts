@@ -17,8 +17,11 @@ export interface GitRequest {
   endpoint: Endpoint
   service: GitService
   grant: Grant
-  /** Until the access deadline. */
-  remainingMs: number
+  /**
+   * The access deadline on this machine's clock (ms since the epoch), fixed when the request
+   * was authorised: opening it may wait (on GitHub, for a credential), the deadline does not.
+   */
+  deadlineAt: number
 }
 
 /** A request under way: `stop` ends it early, `done` settles once it is over either way. */

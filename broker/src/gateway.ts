@@ -100,6 +100,7 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
       return refuse(reply, endpoint, service, 403, REFUSAL_MESSAGES[access.refusal])
     }
     const { grant } = access
+    const deadlineAt = Date.now() + access.remainingMs
     const slot = limiter.acquire(grant.tokenId)
     if (!slot.ok) {
       request.log.info({ slug, service, busy: slot.busy }, 'git request refused: too many at once')
@@ -108,7 +109,7 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
 
     let opened: Opened
     try {
-      opened = await backend.open({ request, slug, endpoint, service: service as GitService, grant, remainingMs: access.remainingMs })
+      opened = await backend.open({ request, slug, endpoint, service: service as GitService, grant, deadlineAt })
     } catch (err) {
       slot.release()
       throw err
@@ -117,12 +118,19 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
       slot.release()
       return refuse(reply, endpoint, service, opened.status, opened.message)
     }
+    // Opening may have waited past the deadline (GitHub slow to give a credential): nothing has run yet.
+    const remainingMs = deadlineAt - Date.now()
+    if (remainingMs <= 0) {
+      slot.release()
+      request.log.info({ slug, service }, 'git request refused: the deadline passed while it was opened')
+      return refuse(reply, endpoint, service, 403, REFUSAL_MESSAGES.deadline_passed)
+    }
     reply.hijack()
     const running = opened.run(reply.raw, slot.release)
     if (service === 'git-receive-pack') {
       // A push that is still sending at the deadline ends there; the local host's hook
       // refuses one that gets to updating refs later by any other path.
-      const atDeadline = stopAtDeadline && access.remainingMs <= MAX_TIMER_MS ? setTimeout(() => running.stop('deadline'), access.remainingMs) : undefined
+      const atDeadline = stopAtDeadline && remainingMs <= MAX_TIMER_MS ? setTimeout(() => running.stop('deadline'), remainingMs) : undefined
       const stopEnded = () => running.stop('ended')
       const ongoing = pushes.get(grant.invitationId) ?? new Set()
       pushes.set(grant.invitationId, ongoing.add(stopEnded))
@@ -146,7 +154,7 @@ function localBackend(projectRoot: string | undefined, limits: GitLimits): GitBa
   if (!projectRoot) throw new Error('the local git host serves its repositories from candidatesRoot; none was given')
   return {
     close() {},
-    async open({ request, slug, endpoint, service, grant, remainingMs }: GitRequest): Promise<Opened> {
+    async open({ request, slug, endpoint, service, grant, deadlineAt }: GitRequest): Promise<Opened> {
       let pushEnv: Record<string, string> = {}
       if (service === 'git-receive-pack') {
         const used = await diskUsage(path.join(projectRoot, `${slug}.git`)).catch((err: unknown) => {
@@ -167,7 +175,7 @@ function localBackend(projectRoot: string | undefined, limits: GitLimits): GitBa
             'core.hooksPath': HOOKS_DIR,
           }),
           // The hook compares with the system clock: the deadline is given on it, rounded down.
-          TAKEHOME_DEADLINE: String(Math.floor((Date.now() + remainingMs) / 1000)),
+          TAKEHOME_DEADLINE: String(Math.floor(deadlineAt / 1000)),
           TAKEHOME_QUOTA_BYTES: String(limits.repoQuotaBytes),
         }
       }

@@ -367,3 +367,30 @@ t.test('a push in flight is stopped at its deadline and when the invitation ends
     req.destroy()
   }
 })
+
+t.test('a request whose deadline passes while GitHub is asked for a credential is refused, and never reaches GitHub', async (t) => {
+  const upstream = await upstreamOf(t, (req, res) => {
+    req.resume()
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result' }).end('0000'))
+  })
+  const remainingMs = 50
+  const fake = fakeAccess({ remainingMs })
+  const { remote } = fakeRemote(upstream.url)
+  // GitHub slow to give a credential: it comes only once the deadline, as authorised, is behind us.
+  const slow: typeof remote = {
+    ...remote,
+    async repoCredential(repoFullName, options) {
+      const deadline = Date.now() + remainingMs
+      await until('the deadline has passed', () => Date.now() > deadline)
+      return remote.repoCredential(repoFullName, options)
+    },
+  }
+  const gw = await serveBroker(t, { access: fake.access, remote: slow })
+  const res = await send(`${gw.base}/r/${SLUG}.git/git-receive-pack`, {
+    method: 'POST',
+    headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-receive-pack-request' },
+    body: pushBody('report-status side-band-64k', randomBytes(1024)),
+  })
+  t.match(res, { status: 403, body: Buffer.from('the deadline has passed; the repository is closed\n') })
+  t.same(upstream.seen, [], 'nothing reached GitHub')
+})
