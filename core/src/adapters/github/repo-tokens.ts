@@ -38,7 +38,6 @@ export function createTokenCache(now: () => number) {
       return running
     },
 
-    /** Forgets the keys `match` picks, after their mints in flight end: nothing minted before this call is handed out after it. */
     /** Removes one key's token from the cache and gives it back (to be revoked). */
     async take(key: string): Promise<MintedToken | undefined> {
       await minting.get(key)?.catch(() => undefined)
@@ -47,6 +46,7 @@ export function createTokenCache(now: () => number) {
       return token
     },
 
+    /** Forgets the keys `match` picks, after their mints in flight end: nothing minted before this call is handed out after it. */
     async drop(match: (key: string) => boolean): Promise<void> {
       await Promise.allSettled([...minting].filter(([key]) => match(key)).map(([, running]) => running))
       for (const key of [...tokens.keys()]) if (match(key)) tokens.delete(key)
