@@ -323,7 +323,10 @@ function githubApp(e: Env): Config['github'] {
   }
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** The environment as it is: any variable may hold any string (whatever a library's global typings of `process.env` claim). */
+export type Environment = Record<string, string | undefined>
+
+export function loadConfig(env: Environment = process.env): Config {
   const parsed = envSchema.safeParse(env)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!

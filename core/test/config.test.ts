@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { ConfigError, GIT_LIMIT_DEFAULTS, loadConfig } from '../src/config.ts'
+import { ConfigError, type Environment, GIT_LIMIT_DEFAULTS, loadConfig } from '../src/config.ts'
 
 const dataDir = () => mkdtempSync(path.join(tmpdir(), 'takehome-config-'))
 
@@ -37,7 +37,7 @@ t.test('PUBLIC_URL follows PORT unless set; https makes cookies Secure', async (
 })
 
 t.test('a malformed variable stops start-up with one line naming it', async (t) => {
-  const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
+  const cases: Array<[Environment, RegExp]> = [
     [{ PORT: 'abc' }, /^PORT must be a port number \(got "abc"\)$/],
     [{ PORT: '70000' }, /^PORT must be between 1 and 65535/],
     [{ PUBLIC_URL: 'ftp://x' }, /^PUBLIC_URL must be an http\(s\) URL/],
@@ -162,7 +162,7 @@ t.test('git limits: defaults, overrides, and nonsense refused', async (t) => {
     GIT_MAX_REQUEST_MS: '600000',
   }).git
   t.same(git, { pushMaxBytes: 2_000_000, pushDefaultMaxBytes: 1_000_000, repoQuotaBytes: 5_000_000, maxRequests: 10, maxRequestsPerToken: 2, idleTimeoutMs: 5000, maxRequestMs: 600_000 })
-  const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
+  const cases: Array<[Environment, RegExp]> = [
     [{ PUSH_MAX_BYTES: 'lots' }, /^PUSH_MAX_BYTES must be a number of bytes/],
     [{ PUSH_MAX_BYTES: '1.5' }, /^PUSH_MAX_BYTES must be a whole number of bytes/],
     [{ REPO_QUOTA_BYTES: '10' }, /^REPO_QUOTA_BYTES must be at least 1024 bytes/],
@@ -205,7 +205,7 @@ t.test('GitHub App mode: every variable it needs, named when missing or malforme
   t.equal(enterprise.github?.apiUrl, 'https://ghe.example.com/api/v3', 'Enterprise Server, trailing slash dropped')
   t.equal(enterprise.github?.webUrl, 'https://ghe.example.com')
 
-  const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
+  const cases: Array<[Environment, RegExp]> = [
     [{ GITHUB_WEBHOOK_SECRET: undefined }, /^GITHUB_WEBHOOK_SECRET is required when GITHUB_APP_ID is set$/],
     [{ GITHUB_WEBHOOK_SECRET: 'short' }, /^GITHUB_WEBHOOK_SECRET must be at least 16 characters/],
     [{ GITHUB_ORG: undefined }, /^GITHUB_ORG is required when GITHUB_APP_ID is set$/],
