@@ -2,8 +2,6 @@
 // named here is internal to core (its tests and core/testing import from src directly).
 export { type Actor } from './actor.ts'
 export { type GitHost } from './adapters/git-host.ts'
-export { DEFAULT_PACING, type GitHubPacing } from './adapters/github/client.ts'
-export { createGitHubHost, type GitHubHost } from './adapters/github/host.ts'
 export { CANDIDATE_SLUG } from './adapters/local-git-host.ts'
 export { createLocalMailbox } from './adapters/local-mailbox.ts'
 export { type Mailer, MailerError, type OutgoingEmail } from './adapters/mailer.ts'
