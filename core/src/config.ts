@@ -299,8 +299,9 @@ function githubApp(e: Env): Config['github'] {
   } else {
     throw new ConfigError('GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_PATH) is required when GITHUB_APP_ID is set: the .pem file GitHub gave when the app was made')
   }
-  // Dashboards and .env files often hold the PEM on one line with `\n` escapes.
-  pem = pem.replace(/\\n/g, '\n').trim()
+  // Dashboards and .env files often hold the PEM on one line with `\n` escapes; a key saved
+  // on Windows has CRLF line ends, which the key reader takes but the shape check would not.
+  pem = pem.replace(/\\n/g, '\n').replace(/\r\n/g, '\n').trim()
   if (!/^-----BEGIN (RSA )?PRIVATE KEY-----\n[\s\S]+\n-----END (RSA )?PRIVATE KEY-----$/.test(pem)) {
     throw new ConfigError(`${keyName} must be the PEM text GitHub issued (-----BEGIN RSA PRIVATE KEY----- …), with real newlines or \\n escapes`)
   }

@@ -200,6 +200,9 @@ t.test('GitHub App mode: every variable it needs, named when missing or malforme
   writeFileSync(file, pem)
   const fromFile = loadConfig({ DATA_DIR: dataDir(), ...app, GITHUB_APP_PRIVATE_KEY: undefined, GITHUB_APP_PRIVATE_KEY_PATH: file })
   t.equal(fromFile.github?.privateKey, pem.trim(), 'GITHUB_APP_PRIVATE_KEY_PATH reads the key from a file')
+  writeFileSync(file, pem.replace(/\n/g, '\r\n'))
+  const crlf = loadConfig({ DATA_DIR: dataDir(), ...app, GITHUB_APP_PRIVATE_KEY: undefined, GITHUB_APP_PRIVATE_KEY_PATH: file })
+  t.equal(crlf.github?.privateKey, pem.trim(), 'a key file saved with CRLF line ends is read too')
 
   const enterprise = loadConfig({ DATA_DIR: dataDir(), ...app, GITHUB_API_URL: 'https://ghe.example.com/api/v3/', GITHUB_URL: 'https://ghe.example.com' })
   t.equal(enterprise.github?.apiUrl, 'https://ghe.example.com/api/v3', 'Enterprise Server, trailing slash dropped')
