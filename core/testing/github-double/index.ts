@@ -11,7 +11,7 @@ import { accountJson, createRepoStore, type DoubleRepo } from './repos.ts'
 import { createRequestHandler, REST_PREFIX, type RecordedRequest } from './server.ts'
 import { type DoubleState, installationJson, webhookContext } from './state.ts'
 import { createTokenStore, type Permissions } from './tokens.ts'
-import { createWebhookSender } from './webhooks.ts'
+import { createWebhookSender, type DeliveryAttempt } from './webhooks.ts'
 
 export type { DoubleRepo } from './repos.ts'
 export type { Fault, FaultMatch } from './faults.ts'
@@ -34,17 +34,8 @@ export interface DoubleToken {
   revoked: boolean
 }
 
-export interface DoubleDelivery {
-  id: number
-  guid: string
-  event: string
-  action: string | null
-  statusCode: number
-  /** GitHub's words for how it went: `OK`, `Invalid HTTP Response: 500`, `failed to connect to host`. */
-  status: string
-  deliveredAt: Date
-  redelivery: boolean
-}
+/** One delivery attempt as a test reads it: what GitHub lists, without the bytes sent. */
+export type DoubleDelivery = Pick<DeliveryAttempt, 'id' | 'guid' | 'event' | 'action' | 'statusCode' | 'status' | 'deliveredAt' | 'redelivery'>
 
 export interface GitHubDouble {
   /** REST root, Enterprise-style (`http://127.0.0.1:PORT/api/v3`): nothing may assume api.github.com. */
