@@ -41,5 +41,5 @@ export async function openRuntime(config: Config, logger: Logger) {
     gitLimits: config.git,
     webhookDeliveries: github?.deliveries,
   })
-  return { database, gitHost, mailer, services, github: github && { deliveries: github.deliveries } }
+  return { database, gitHost, mailer, services }
 }
