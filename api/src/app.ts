@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import cookie from '@fastify/cookie'
-import { credentialBroker, gitGateway } from '@takehome/broker'
+import { createFastCredential, credentialBroker, gitGateway, serverAnsweringFirst } from '@takehome/broker'
 import type { Config, GitHost, Services } from '@takehome/core'
 import Fastify, { type FastifyReply } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -8,10 +8,10 @@ import type { Logger } from 'pino'
 import { z } from 'zod'
 import { AccessLog } from './access-log.ts'
 import auth from './plugins/app/auth.ts'
-import clientAddress from './plugins/app/client-address.ts'
+import clientAddress, { clientAddressKey, verifiedClientAddress } from './plugins/app/client-address.ts'
 import errorHandler from './plugins/app/error-handler.ts'
-import rateLimit from './plugins/external/rate-limit.ts'
-import securityHeaders from './plugins/external/security-headers.ts'
+import rateLimit, { rateKey } from './plugins/external/rate-limit.ts'
+import securityHeaders, { SECURITY_HEADERS } from './plugins/external/security-headers.ts'
 import swagger from './plugins/external/swagger.ts'
 import adminRoutes from './routes/admin/index.ts'
 import authRoutes from './routes/auth.ts'
@@ -65,13 +65,31 @@ function trustHops(hops: number) {
 export async function buildApp(opts: AppOptions) {
   const { services, config } = opts
   const rateLimits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits }
+  // Fastify ignores a numeric trustProxy (5.12): a hop count is given as a function.
+  const trustProxy = typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy
+  const genReqId = () => crypto.randomUUID()
+  const addressKey = clientAddressKey(config.sessionSecret)
+  // git's credential helper (GET /git/credential) is answered before Fastify sees it, with
+  // what the plugins below give every answer; the route registered below stays for the
+  // docs, HEAD and inject().
+  const fastCredential = createFastCredential({
+    services,
+    gitHost: opts.gitHost,
+    publicUrl: config.publicUrl,
+    rateLimit: rateLimits.credential,
+    logger: opts.logger,
+    genReqId,
+    headers: SECURITY_HEADERS,
+    trustProxy,
+    rateKey: (req, ip) => rateKey(verifiedClientAddress(addressKey, req.headers) ?? ip),
+  })
   const app = Fastify({
     loggerInstance: opts.logger,
-    // Fastify ignores a numeric trustProxy (5.12): a hop count is given as a function.
-    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    serverFactory: serverAnsweringFirst(fastCredential),
+    trustProxy,
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
-    genReqId: () => crypto.randomUUID(),
+    genReqId,
     logController: new AccessLog(),
     // Idle sockets close after 5 minutes: mirroring a large seed can be silent that long.
     connectionTimeout: 5 * 60_000,

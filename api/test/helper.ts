@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import type { IncomingMessage } from 'node:http'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
@@ -208,9 +209,8 @@ export async function serve(t: Test, options: BuildOptions = {}) {
   const base = `http://127.0.0.1:${port}`
   const built = await build(t, { ...options, publicUrl: base })
   const requests: string[] = []
-  built.app.addHook('onRequest', async (request) => {
-    requests.push(`${request.method} ${request.url.split('?')[0]}`)
-  })
+  // At the server, not in a hook: git's credential requests are answered before Fastify's hooks.
+  built.app.server.on('request', (req: IncomingMessage) => requests.push(`${req.method} ${req.url?.split('?')[0]}`))
   await built.app.listen({ port, host: '127.0.0.1' })
   return { ...built, base, requests }
 }

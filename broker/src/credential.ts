@@ -1,14 +1,32 @@
 import type { GitHost, Services } from '@takehome/core'
+import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 
-export interface CredentialOptions {
+export interface ExchangeOptions {
   services: Pick<Services, 'access'>
   /** With `remote` (GitHub), git asking for GitHub's git host gets a token for the one repository. */
   gitHost: Pick<GitHost, 'remote'>
   /** Our own origin (PUBLIC_URL): git asking for it, the gateway, gets the access token back. */
   publicUrl: string
+}
+
+export interface CredentialOptions extends ExchangeOptions {
   rateLimit: { max: number; timeWindow: number }
+}
+
+/** What the broker answers, whichever transport carries it (the Fastify route, or the fast path in fast-credential.ts). */
+export interface CredentialAnswer {
+  status: 200 | 400 | 403 | 429 | 503
+  body: string
+  /** Why nothing was given: `x-takehome-refusal`. */
+  refusal?: string
+}
+
+/** Where the exchange says why it refused: the request's logger, or one made only when needed. */
+export interface ExchangeLog {
+  info(fields: object, message: string): void
+  warn(fields: object, message: string): void
 }
 
 // git reads this body as credential lines: `quit=1` makes it stop at once instead of
@@ -51,14 +69,28 @@ const requestParam = z
     return parsed ?? {}
   })
 
+/** The query string the helper sends: the access token, and git's request as it read it. */
+export const credentialQuery = z.object({ token: z.string().max(100), request: requestParam.optional() })
+export type CredentialQuery = z.infer<typeof credentialQuery>
+
+/** A query that is not one (400), or too many of them (429): git still reads `quit=1`. */
+export const refusedQuery = (status: 400 | 429): CredentialAnswer => ({ status, body: QUIT, refusal: status === 429 ? 'rate_limited' : 'bad_request' })
+
+/** The headers of an answer, besides those every answer of the app carries. */
+export function answerHeaders(answer: CredentialAnswer): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }
+  if (answer.refusal) headers['x-takehome-refusal'] = answer.refusal
+  return headers
+}
+
 /**
- * The credential broker: git's credential helper asks here (`get` only) and gets a
+ * The credential broker's answer: git's credential helper asks (`get` only) and gets a
  * short-lived credential for one repository, in git's credential format, for the host git
- * asked about: for our own origin (the gateway), the access token itself; for GitHub's
- * git host, an installation token for exactly that one repository. A token is never sent
- * for any other host, nor ours to GitHub or GitHub's to us.
+ * asked about: for our own origin (the gateway), the access token itself; for GitHub's git
+ * host, an installation token for exactly that one repository. A token is never sent for
+ * any other host, nor ours to GitHub or GitHub's to us.
  */
-export const credentialBroker: FastifyPluginAsyncZod<CredentialOptions> = async (app, { services, gitHost, publicUrl, rateLimit }) => {
+export function createCredentialExchange({ services, gitHost, publicUrl }: ExchangeOptions) {
   const own = new URL(publicUrl)
   const remote = gitHost.remote
 
@@ -73,6 +105,51 @@ export const credentialBroker: FastifyPluginAsyncZod<CredentialOptions> = async 
     return 'other'
   }
 
+  const refuse = (refusal: string): CredentialAnswer => ({ status: 403, body: QUIT, refusal })
+
+  return async function exchange(query: CredentialQuery, log: ExchangeLog): Promise<CredentialAnswer> {
+    const asked = audience(query.request)
+    if (asked === 'other') {
+      log.info({ host: query.request?.host?.slice(0, 200) }, 'credential refused: a host that is not ours')
+      return refuse('other_host')
+    }
+    const access = await services.access.check(query.token, { context: 'credential' })
+    if (!access.ok) {
+      log.info({ refusal: access.refusal }, 'credential refused')
+      return refuse(access.refusal)
+    }
+    if (asked === 'gateway') return { status: 200, body: credentialLines(access.expiresAt, 'takehome', query.token) }
+
+    const { grant } = access
+    // GitHub's git host over the scheme it is served with: a token never crosses plain HTTP by mistake.
+    const protocol = query.request?.protocol
+    if (protocol !== undefined && `${protocol}:` !== new URL(remote!.cloneUrl(grant.repoFullName)).protocol) {
+      log.info({ protocol: protocol.slice(0, 20) }, 'credential refused: not the scheme GitHub is served with')
+      return refuse('other_host')
+    }
+    try {
+      const credential = await remote!.repoCredential(grant.repoFullName, { workflows: grant.allowWorkflowChanges })
+      const expiresAt = credential.expiresAt < access.expiresAt ? credential.expiresAt : access.expiresAt
+      return { status: 200, body: credentialLines(expiresAt, credential.username, credential.password) }
+    } catch (err) {
+      log.warn({ err, repo: grant.repoFullName }, 'credential refused: GitHub gave no token')
+      return { status: 503, body: QUIT, refusal: 'host_unavailable' }
+    }
+  }
+}
+
+const credentialLines = (expiresAt: Date, username: string, password: string) =>
+  [`username=${username}`, `password=${password}`, `password_expiry_utc=${Math.floor(expiresAt.getTime() / 1000)}`, ''].join('\n')
+
+const send = (reply: FastifyReply, answer: CredentialAnswer) => reply.status(answer.status).headers(answerHeaders(answer)).send(answer.body)
+
+/**
+ * The broker as a Fastify route: what the API docs show, and what answers HEAD and
+ * `inject`. Over a socket, GET is answered by the fast path (fast-credential.ts) before
+ * Fastify sees it, with the same exchange.
+ */
+export const credentialBroker: FastifyPluginAsyncZod<CredentialOptions> = async (app, { rateLimit, ...options }) => {
+  const exchange = createCredentialExchange(options)
   app.get(
     '/git/credential',
     {
@@ -85,51 +162,15 @@ export const credentialBroker: FastifyPluginAsyncZod<CredentialOptions> = async 
         tags: ['git'],
         summary:
           "git's credential helper: `username=…`, `password=…`, `password_expiry_utc=…` for the host named in `request` (git's request, as the helper read it), or 403 `quit=1`",
-        querystring: z.object({ token: z.string().max(100), request: requestParam.optional() }),
+        querystring: credentialQuery,
         response: { 200: z.string(), 400: z.string(), 403: z.string(), 429: z.string(), 503: z.string() },
       },
       // Whatever goes wrong, git must read `quit=1`, never a JSON error.
       errorHandler: (err, request, reply) => {
         request.log.info({ code: (err as { code?: string }).code }, 'credential request refused')
-        return reply
-          .status(err.statusCode === 429 ? 429 : 400)
-          .type('text/plain; charset=utf-8')
-          .header('x-takehome-refusal', err.statusCode === 429 ? 'rate_limited' : 'bad_request')
-          .send(QUIT)
+        return send(reply, refusedQuery(err.statusCode === 429 ? 429 : 400))
       },
     },
-    async (request, reply) => {
-      reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store')
-      const asked = audience(request.query.request)
-      if (asked === 'other') {
-        request.log.info({ host: request.query.request?.host?.slice(0, 200) }, 'credential refused: a host that is not ours')
-        return reply.status(403).header('x-takehome-refusal', 'other_host').send(QUIT)
-      }
-      const access = await services.access.check(request.query.token, { context: 'credential' })
-      if (!access.ok) {
-        request.log.info({ refusal: access.refusal }, 'credential refused')
-        return reply.status(403).header('x-takehome-refusal', access.refusal).send(QUIT)
-      }
-      if (asked === 'gateway') return answer(access.expiresAt, 'takehome', request.query.token)
-
-      const { grant } = access
-      // GitHub's git host over the scheme it is served with: a token never crosses plain HTTP by mistake.
-      const protocol = request.query.request?.protocol
-      if (protocol !== undefined && `${protocol}:` !== new URL(remote!.cloneUrl(grant.repoFullName)).protocol) {
-        request.log.info({ protocol: protocol.slice(0, 20) }, 'credential refused: not the scheme GitHub is served with')
-        return reply.status(403).header('x-takehome-refusal', 'other_host').send(QUIT)
-      }
-      try {
-        const credential = await remote!.repoCredential(grant.repoFullName, { workflows: grant.allowWorkflowChanges })
-        const expiresAt = credential.expiresAt < access.expiresAt ? credential.expiresAt : access.expiresAt
-        return answer(expiresAt, credential.username, credential.password)
-      } catch (err) {
-        request.log.warn({ err, repo: grant.repoFullName }, 'credential refused: GitHub gave no token')
-        return reply.status(503).header('x-takehome-refusal', 'host_unavailable').send(QUIT)
-      }
-    },
+    async (request, reply) => send(reply, await exchange(request.query, request.log)),
   )
 }
-
-const answer = (expiresAt: Date, username: string, password: string) =>
-  [`username=${username}`, `password=${password}`, `password_expiry_utc=${Math.floor(expiresAt.getTime() / 1000)}`, ''].join('\n')
