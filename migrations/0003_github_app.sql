@@ -37,4 +37,5 @@ ALTER TABLE "push_ledger" ADD CONSTRAINT "push_ledger_org_id_orgs_id_fk" FOREIGN
 ALTER TABLE "push_ledger" ADD CONSTRAINT "push_ledger_candidate_repo_id_candidate_repos_id_fk" FOREIGN KEY ("candidate_repo_id") REFERENCES "public"."candidate_repos"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "github_repo_tokens_repo_idx" ON "github_repo_tokens" USING btree ("repo_full_name","expires_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "push_ledger_delivery_idx" ON "push_ledger" USING btree ("delivery_id");--> statement-breakpoint
-CREATE INDEX "push_ledger_repo_idx" ON "push_ledger" USING btree ("candidate_repo_id","received_at");
+CREATE INDEX "push_ledger_repo_idx" ON "push_ledger" USING btree ("candidate_repo_id","received_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "candidate_repos_github_repo_id_idx" ON "candidate_repos" USING btree ("github_repo_id") WHERE "candidate_repos"."github_repo_id" is not null;

@@ -144,6 +144,20 @@ t.test('an event we do not handle is recorded once and otherwise ignored', async
   t.equal((await built.db.select().from(schema.auditEvents).where(eq(schema.auditEvents.actor, 'github'))).length, 0, 'nothing was applied')
 })
 
+t.test('the periodic prune forgets deliveries a week old, never ones GitHub may still redeliver', async (t) => {
+  const built = await setup(t)
+  const old = randomUUID()
+  t.equal((await deliver(built, 'ping', fixture('ping'), { id: old })).statusCode, 200)
+  built.clock.advance(8 * 24 * 3_600_000)
+  const recent = randomUUID()
+  t.equal((await deliver(built, 'ping', fixture('ping'), { id: recent })).statusCode, 200)
+  const prune = scheduledTasks(built.services, { sweepIntervalMs: 60_000, seedSyncIntervalMs: 60_000 }).find((task) => task.name === 'outbox-prune')!
+  await prune.run()
+  t.same((await deliveries(built)).map((row) => row.id), [recent], 'the week-old delivery is gone, the fresh one kept')
+  await built.services.githubEvents.pruneDeliveries(0)
+  t.same((await deliveries(built)).map((row) => row.id), [recent], 'a shorter age still keeps the redelivery window')
+})
+
 t.test("a push to a candidate repository appears in the push ledger and in the review's commits answer, once per delivery", async (t) => {
   const built = await setup(t)
   const { owner, repo } = await started(t, built)
@@ -307,6 +321,10 @@ t.test('repository events keep archive state and the default branch honest', asy
   const seedAfter = (await built.app.inject({ method: 'GET', url: `/api/seeds/${seed.id}`, headers: owner.headers })).json() as { default_branch: string }
   t.equal(seedAfter.default_branch, 'trunk', "the seed's default branch follows GitHub")
   t.match(await audits(built, 'seed.default_branch_changed'), [{ target: seed.id, meta: { from: 'main', to: 'trunk' } }])
+  const seedSha = async () => (await built.db.select().from(schema.seeds).where(eq(schema.seeds.id, seed.id)))[0]!.latestMainSha!
+  const pinned = await seedSha()
+  t.equal((await deliver(built, 'push', pushTo(seedRepo, { ref: 'refs/heads/trunk', before: pinned, after: SHA('c') }))).statusCode, 200)
+  t.equal(await seedSha(), pinned, "a push to GitHub's new default branch does not move the seed: candidates start from main")
 
   t.equal((await deliver(built, 'repository', withRepo('repository.deleted', repo.repoFullName))).statusCode, 200)
   t.match(await audits(built, 'repo.deleted_on_github'), [{ orgId: repo.orgId, target: repo.id, actor: 'github' }])

@@ -26,13 +26,15 @@ export function scheduledTasks(services: Services, intervals: ScheduleIntervals)
     { name: 'deadline-sweeper', everyMs: intervals.sweepIntervalMs, run: () => services.deadlines.sweep() },
     { name: 'reminders', everyMs: intervals.sweepIntervalMs, run: () => services.reminders.scan() },
     { name: 'seed-sync', everyMs: intervals.seedSyncIntervalMs, run: () => services.seeds.syncAll() },
-    // Finished jobs, and expired account links (sign-up requests hold password hashes).
+    // Finished jobs, expired account links (sign-up requests hold password hashes), and
+    // webhook deliveries long past GitHub's redelivery window.
     {
       name: 'outbox-prune',
       everyMs: HOUR,
       run: async () => {
         await services.outbox.prune(KEEP_FINISHED_JOBS_MS)
         await services.accounts.pruneExpiredLinks()
+        await services.githubEvents.pruneDeliveries(KEEP_FINISHED_JOBS_MS)
       },
     },
     // GitHub does not retry a failed webhook delivery (GitHub App mode only).

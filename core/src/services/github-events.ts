@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm'
+import { and, eq, inArray, isNull, lte } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import type { WebhookDelivery, WebhookDeliveryLog } from '../adapters/webhook-deliveries.ts'
@@ -291,6 +291,16 @@ export function createGitHubEventService({ db, clock, seeds, access, logger, del
      * without the app's delivery log (the local git host).
      */
     redeliverFailed: deliveries ? () => redeliverFailed(deliveries) : undefined,
+
+    /**
+     * Forgets deliveries received more than `ageMs` ago. Only the redelivery window needs
+     * them (a delivery GitHub still lists must be known to be neither applied nor asked for
+     * twice), so anything well past it can go.
+     */
+    async pruneDeliveries(ageMs: number) {
+      const before = new Date(clock.now().getTime() - Math.max(ageMs, REDELIVERY.windowMs))
+      await db.delete(webhookDeliveries).where(lte(webhookDeliveries.receivedAt, before))
+    },
   }
 }
 

@@ -165,8 +165,10 @@ export function createSeedService({ db, gitHost, clock, sources, network }: Seed
     async recordPush(tx: Executor, push: SeedPush): Promise<SeedPushOutcome | undefined> {
       const seed = await byRepo(tx, push.repoFullName)
       if (!seed) return undefined
-      // A deleted default branch leaves the seed where it was: candidates start from its last commit.
-      if (push.ref !== `refs/heads/${seed.defaultBranch}` || NO_COMMIT.test(push.after)) return 'other_ref'
+      // Takehome writes the seed's `main` (sync, and the job below, read it), and candidates
+      // start from it: a default branch changed on GitHub is recorded, not followed. A deleted
+      // `main` leaves the seed where it was.
+      if (push.ref !== 'refs/heads/main' || NO_COMMIT.test(push.after)) return 'other_ref'
       if (seed.latestMainSha === push.after) return 'current'
       const inOrder = seed.latestMainSha === null || seed.latestMainSha === push.before
       const [moved] = inOrder

@@ -8,7 +8,7 @@ export interface GitCommands {
   credential_url: string
   clone_command: string
   clone_command_powershell: string
-  /** GitHub mode: the repository's own URL with the same credential helper, for when our server is unreachable. */
+  /** GitHub mode: the repository's own URL with the same credential helper, for when cloning through our gateway fails. */
   github_clone_url: string | null
   github_clone_command: string | null
   github_clone_command_powershell: string | null

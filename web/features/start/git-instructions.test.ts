@@ -30,7 +30,7 @@ const render = (git: GitCommands) => renderToStaticMarkup(React.createElement(Gi
 
 test('GitHub mode: the raw GitHub commands sit in a collapsed fallback, and refused workflow changes are said', () => {
   const html = render(GITHUB)
-  assert.match(html, /<details class="fallback"><summary>If our server is unreachable<\/summary>/)
+  assert.match(html, /<details class="fallback"><summary>If cloning through our server fails<\/summary>/)
   const fallback = html.slice(html.indexOf('<details'), html.indexOf('</details>'))
   assert.ok(fallback.includes(GITHUB.github_clone_command!), 'the bash command')
   assert.ok(fallback.includes(GITHUB.github_clone_command_powershell!), 'the PowerShell command')

@@ -41,10 +41,10 @@ export function GitInstructions({ git, completeDeadline }: { git: GitCommands; c
         />
         {git.github_clone_command && git.github_clone_command_powershell && (
           <details className="fallback">
-            <summary>If our server is unreachable</summary>
+            <summary>If cloning through our server fails</summary>
             <p>
-              Your repository lives on GitHub. If the commands above cannot reach our server, these clone it straight from
-              GitHub with the same personal credential; pushing from that clone works the same way.
+              Your repository lives on GitHub. If the commands above fail, these clone it straight from GitHub; your
+              credential still comes from our server, and pushing from that clone works the same way.
             </p>
             <Command
               id="clone-command-github-bash"

@@ -486,10 +486,13 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
         }
         throw githubError(err, 'archive a repository')
       }
-      // Our own token for this repository goes too: once archived, nothing we minted for it can write.
+      // A candidate token minted while this ran was recorded after the first pass: a second
+      // one catches it. Our own token for the repository goes too, so nothing minted for it
+      // can write once it is archived.
+      const late = await repoTokens.revokeAll(repoFullName)
       const own = await adminTokens.take(repoFullName)
       if (own) await revokeToken(clients, own.token)
-      log.info({ repo: repoFullName, tokens_revoked: revoked + (own ? 1 : 0) }, 'GitHub repository archived')
+      log.info({ repo: repoFullName, tokens_revoked: revoked + late + (own ? 1 : 0) }, 'GitHub repository archived')
     },
 
     async diff(repoFullName, base, head, limits) {

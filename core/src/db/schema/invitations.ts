@@ -71,6 +71,8 @@ export const candidateRepos = pgTable(
     uniqueIndex('candidate_repos_invitation_idx').on(t.invitationId),
     uniqueIndex('candidate_repos_slug_idx').on(t.slug),
     uniqueIndex('candidate_repos_full_name_idx').on(t.repoFullName),
+    // Webhooks find a candidate repository by GitHub's id: one row per id, found by index.
+    uniqueIndex('candidate_repos_github_repo_id_idx').on(t.githubRepoId).where(sql`${t.githubRepoId} is not null`),
   ],
 )
 
