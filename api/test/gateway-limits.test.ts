@@ -3,12 +3,12 @@
 // straight as Basic auth. Real git, real http-backend processes, a loopback server.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { gitGateway } from '@takehome/broker'
+import { type GatewayOptions, gitGateway } from '@takehome/broker'
 import { candidateMachine, createSourceRepo, git } from '@takehome/core/testing'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
@@ -77,20 +77,16 @@ function backends(): number {
 const spawns = (logLines: string[]) => logLines.filter((line) => line.includes('"msg":"git http-backend started"')).length
 
 /**
- * A second gateway on the same services whose deadline timer is off, so that only the
- * pre-receive hook stands between a late pack and main.
+ * A second gateway on the same services, with options of its own: its deadline timer off (so
+ * that only the pre-receive hook stands between a late pack and main), or other limits.
  */
-async function hookOnlyGateway(t: Test, built: Served) {
-  const app = Fastify({ loggerInstance: capturingLogger().logger })
-  await app.register(gitGateway, {
-    services: built.services,
-    gitHost: built.gitHost,
-    rateLimit: { max: 1000, timeWindow: 60_000 },
-    stopAtDeadline: false,
-  })
+async function anotherGateway(t: Test, built: Served, options: Pick<GatewayOptions, 'stopAtDeadline' | 'limits' | 'queueing'>) {
+  const logger = capturingLogger()
+  const app = Fastify({ loggerInstance: logger.logger })
+  await app.register(gitGateway, { services: built.services, gitHost: built.gitHost, rateLimit: { max: 1000, timeWindow: 60_000 }, ...options })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
-  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  return { base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, lines: logger.lines }
 }
 
 /** Polls `done` every 25 ms, at most `tries` times; the bound keeps a broken test from hanging. */
@@ -250,7 +246,7 @@ t.test('a push that starts before the deadline and is still sending at it ends t
 
 t.test('a push let in before the deadline whose refs would move after it is refused by the hook, through the gateway', async (t) => {
   const built = await serve(t)
-  const base = await hookOnlyGateway(t, built)
+  const { base } = await anotherGateway(t, built, { stopAtDeadline: false })
   const { candidates } = await startedCandidates(built, 1)
   const ada = candidates[0]!
   const { work } = await cloned(t, ada)
@@ -388,39 +384,79 @@ t.test('50 stalled requests do not block a fresh clone; the idle timeout ends th
   t.equal(backends(), 0, 'no git http-backend is left behind')
 })
 
-t.test('over the overall cap, git requests are refused fast with a message git shows; closing a request frees its slot', async (t) => {
-  const built = await serve(t, { gitLimits: { maxRequests: 2 } })
+/** A git request that sends a little and stops, holding a slot until it is destroyed. */
+function stalledRequest(base: string, candidate: Started) {
+  const req = http.request(`${base}/r/${candidate.slug}.git/git-upload-pack`, {
+    method: 'POST',
+    agent: false,
+    headers: { ...candidate.basic, 'content-type': 'application/x-git-upload-pack-request' },
+  })
+  req.on('error', () => {})
+  req.write('0032want ')
+  return req
+}
+
+/** The clone URL of `candidate` on another gateway, with the access token in it (no credential helper). */
+const tokenUrl = (base: string, candidate: Started) => `${base.replace('://', `://takehome:${candidate.accessToken}@`)}/r/${candidate.slug}.git`
+
+t.test('over the overall cap, a git request waits for a slot and gets one when it frees; one whose access ended meanwhile is refused', async (t) => {
+  const built = await serve(t)
+  const { owner, candidates } = await startedCandidates(built, 3)
+  const [ada, bob, cy] = candidates as [Started, Started, Started]
+  // A wait far longer than this test takes: only a freed slot can end it.
+  const gateway = await anotherGateway(t, built, { limits: { maxRequests: 2 }, queueing: { maxWaitMs: 10 * 60_000 } })
+  const open = [stalledRequest(gateway.base, ada), stalledRequest(gateway.base, ada)]
+  await until('2 backends running', () => backends() === 2)
+
+  const machine = candidateMachine()
+  const clone = machine.git(machine.home, ['clone', tokenUrl(gateway.base, bob), 'work'])
+  const waits = () => gateway.lines.filter((line) => line.includes('"msg":"git request waits for a slot"')).length
+  await until("bob's clone waits for a slot", () => waits() === 1)
+  t.equal(backends(), 2, 'nothing of it runs meanwhile')
+  open[0]!.destroy()
+  const cloned = await clone
+  t.equal(cloned.code, 0, `the clone got the freed slot and finished: ${cloned.stderr}`)
+  t.ok(existsSync(path.join(machine.home, 'work', 'README.md')))
+
+  open.push(stalledRequest(gateway.base, ada))
+  await until('2 backends running again', () => backends() === 2)
+  const revoked = machine.git(machine.home, ['clone', tokenUrl(gateway.base, cy), 'revoked'])
+  await until("cy's clone waits for a slot", () => waits() === 2)
+  t.equal((await built.app.inject({ method: 'POST', url: `/api/invitations/${cy.invitationId}/revoke`, headers: owner.headers })).statusCode, 200)
+  open[1]!.destroy()
+  const refused = await revoked
+  t.not(refused.code, 0)
+  t.match(refused.stderr, 'remote error: this access token was revoked', 'checked again once its turn came')
+  open[2]!.destroy()
+  await until('no backend left', () => backends() === 0)
+})
+
+t.test('over the overall cap, a request waiting past the bound is refused with a message git shows; closing a request frees its slot', async (t) => {
+  const built = await serve(t)
   const { candidates } = await startedCandidates(built, 2)
   const [ada, bob] = candidates as [Started, Started]
-  const open = [0, 1].map(() => {
-    const req = http.request(`${built.base}/r/${ada.slug}.git/git-upload-pack`, {
-      method: 'POST',
-      agent: false,
-      headers: { ...ada.basic, 'content-type': 'application/x-git-upload-pack-request' },
-    })
-    req.on('error', () => {})
-    req.write('0032want ')
-    return req
-  })
+  const gateway = await anotherGateway(t, built, { limits: { maxRequests: 2 }, queueing: { maxWaitMs: 200 } })
+  const open = [stalledRequest(gateway.base, ada), stalledRequest(gateway.base, ada)]
   await until('2 backends running', () => backends() === 2)
-  const info = await built.app.inject({ method: 'GET', url: `/r/${bob.slug}.git/info/refs?service=git-upload-pack`, headers: bob.basic })
-  t.match(info.body, 'ERR the server is busy with other git requests; try again in a minute', 'an ERR line git prints')
-  const post = await built.app.inject({
+
+  const info = await fetch(`${gateway.base}/r/${bob.slug}.git/info/refs?service=git-upload-pack`, { headers: bob.basic })
+  t.match(await info.text(), 'ERR the server is busy with other git requests; try again in a minute', 'an ERR line git prints')
+  const post = await fetch(`${gateway.base}/r/${bob.slug}.git/git-upload-pack`, {
     method: 'POST',
-    url: `/r/${bob.slug}.git/git-upload-pack`,
     headers: { ...bob.basic, 'content-type': 'application/x-git-upload-pack-request' },
-    payload: '0000',
+    body: '0000',
   })
-  t.equal(post.statusCode, 503)
-  t.equal(post.body, 'the server is busy with other git requests; try again in a minute\n')
+  t.equal(post.status, 503)
+  t.equal(await post.text(), 'the server is busy with other git requests; try again in a minute\n')
   const machine = candidateMachine()
-  const clone = await machine.shell(bob.cloneCommand)
+  const clone = await machine.git(machine.home, ['clone', tokenUrl(gateway.base, bob), 'refused'])
   t.not(clone.code, 0)
   t.match(clone.stderr, /remote error: the server is busy/)
+  t.equal(gateway.lines.filter((line) => line.includes('"busy":"overall"')).length, 3, 'each waited its turn, then was refused')
 
   for (const req of open) req.destroy()
   await until('no backend left', () => backends() === 0)
-  t.equal((await machine.shell(bob.cloneCommand)).code, 0, 'a clone works once the slots are free')
+  t.equal((await machine.git(machine.home, ['clone', tokenUrl(gateway.base, bob), 'work'])).code, 0, 'a clone works once the slots are free')
 })
 
 t.test('revoked, submitted and expired tokens sent straight as Basic auth are refused on every git endpoint', async (t) => {

@@ -6,7 +6,7 @@ import { CANDIDATE_SLUG, type GitHost, REFUSAL_MESSAGES, type Services } from '@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { type Endpoint, type GitBackend, type GitLimits, type GitRequest, type GitService, type Opened, pushLimit, refusal, type Running, size, supervise } from './exchange.ts'
 import { createGitHubProxy } from './github-proxy.ts'
-import { type Busy, createRequestLimiter } from './limiter.ts'
+import { type Busy, createRequestLimiter, type Queueing } from './limiter.ts'
 
 export type { GitLimits } from './exchange.ts'
 
@@ -26,6 +26,8 @@ export interface GatewayOptions {
    * pre-receive hook alone keeps a late push out: tests turn it off to prove that it does.
    */
   stopAtDeadline?: boolean
+  /** How long, and how many, requests past GIT_MAX_REQUESTS wait for a slot; DEFAULT_QUEUEING unless given (tests pass short waits). */
+  queueing?: Partial<Queueing>
 }
 
 /** Holds `pre-receive`, named in core.hooksPath for every push. */
@@ -38,6 +40,7 @@ const BUSY: Record<Busy, { status: number; message: string }> = {
     status: 429,
     message: 'too many git requests at once with this access token; let the others finish, then try again',
   },
+  // When the queue for a slot is full, or the wait for one ran out.
   overall: { status: 503, message: 'the server is busy with other git requests; try again in a minute' },
 }
 
@@ -50,9 +53,9 @@ const PATH = /^([^/]+)\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/
  * limits; then served by the local host's `git http-backend` or proxied to GitHub. Bodies
  * stream both ways and never sit whole in memory.
  */
-export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { services, gitHost, rateLimit, stopAtDeadline = true, ...options }) => {
+export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { services, gitHost, rateLimit, stopAtDeadline = true, queueing, ...options }) => {
   const limits = { ...services.gitLimits, ...options.limits }
-  const limiter = createRequestLimiter({ max: limits.maxRequests, maxPerKey: limits.maxRequestsPerToken })
+  const limiter = createRequestLimiter({ max: limits.maxRequests, maxPerKey: limits.maxRequestsPerToken, queueing })
   const backend = gitHost.remote ? createGitHubProxy(gitHost.remote, limits) : localBackend(gitHost.candidatesRoot, limits)
   // Requests under way that an ending stops, by invitation: a push still sending at Submit,
   // expiry or revoke must not land afterwards.
@@ -101,10 +104,28 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
     }
     const { grant } = access
     const deadlineAt = Date.now() + access.remainingMs
-    const slot = limiter.acquire(grant.tokenId)
+    const gone = new AbortController()
+    const onClose = () => gone.abort()
+    reply.raw.once('close', onClose)
+    let slot = limiter.acquire(grant.tokenId, gone.signal)
+    if (slot instanceof Promise) {
+      request.log.debug({ slug, service }, 'git request waits for a slot')
+      slot = await slot
+    }
+    reply.raw.off('close', onClose)
     if (!slot.ok) {
       request.log.info({ slug, service, busy: slot.busy }, 'git request refused: too many at once')
       return refuse(reply, endpoint, service, BUSY[slot.busy].status, BUSY[slot.busy].message)
+    }
+    if (slot.queued) {
+      // It waited for its slot: the client may have gone, or the invitation ended, meanwhile.
+      const again = gone.signal.aborted ? undefined : await services.access.check(password, { slug, context: 'git' })
+      if (!again?.ok) {
+        slot.release()
+        if (!again) return reply.hijack()
+        request.log.info({ slug, service, refusal: again.refusal }, 'git access refused')
+        return refuse(reply, endpoint, service, 403, REFUSAL_MESSAGES[again.refusal])
+      }
     }
 
     let opened: Opened
