@@ -64,8 +64,9 @@ export function createGitHubClients({ github, logger, pacing }: { github: GitHub
     baseUrl: github.apiUrl,
     userAgent: 'takehome',
     throttle,
-    // 429 is the throttling plugin's to retry, after the wait GitHub names.
-    retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], retryAfterBaseValue: pacing.retryAfterBaseMs },
+    // 429 is the throttling plugin's to retry, after the wait GitHub names. 409 (an empty
+    // repository's refs, a conflict) answers the same however often it is asked.
+    retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451], retryAfterBaseValue: pacing.retryAfterBaseMs },
     request: {
       fetch: (url: string, init: RequestInit) => fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
     },
