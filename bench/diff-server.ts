@@ -20,9 +20,11 @@ git(seed, 'add', '--all')
 git(seed, 'commit', '--quiet', '-m', 'Diff seed')
 
 const bench = await startApp()
-const [candidate] = await bench.startCandidates(seed, 1, 'Diff exercise')
+const {
+  candidates: [candidate],
+} = await bench.startCandidates(seed, 1, 'Diff exercise')
 // Every line of every file rewritten: `files` × `linesPerFile` deletions and as many additions.
-git(work, 'clone', '--quiet', path.join(bench.candidatesRoot, `${candidate!.slug}.git`), '.')
+git(work, 'clone', '--quiet', await bench.repoDir(candidate!), '.')
 for (let i = 0; i < files; i++) writeFileSync(path.join(work, `module${i}.ts`), lines(i, 'candidate'))
 git(work, 'commit', '--quiet', '-am', 'Rewrite everything')
 git(work, 'push', '--quiet', 'origin', 'HEAD:main')

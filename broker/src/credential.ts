@@ -37,25 +37,34 @@ const NO_RATE_LIMIT_HEADERS = { 'x-ratelimit-limit': false, 'x-ratelimit-remaini
 
 /** git's request is a few short lines (`protocol=`, `host=`, maybe `path=`, `wwwauth[]=`). */
 const MAX_REQUEST_BYTES = 4096
-const LINE = /^([a-z][a-z0-9_]*(?:\[\])?)=([^\0]*)$/
+const KEY = /^[a-z][a-z0-9_]*(?:\[\])?$/
 
 /**
  * The credential request git gave the helper on stdin, which it forwards as `request`:
- * `key=value` lines. Only `protocol` and `host` decide anything here; given twice, the
+ * `key=value` lines (a key of lower-case letters, digits and `_`, perhaps ending in `[]`; a
+ * value without NUL). Only `protocol` and `host` decide anything here; given twice, the
  * request is ambiguous and refused. Undefined for anything else.
  */
 function parseRequest(text: string): { protocol?: string; host?: string } | undefined {
   const fields: { protocol?: string; host?: string } = {}
-  for (const line of text.split('\n')) {
-    const content = line.endsWith('\r') ? line.slice(0, -1) : line
-    if (content === '') continue
-    const match = LINE.exec(content)
-    if (!match) return undefined
-    const [, key, value] = match as unknown as [string, string, string]
-    if (key === 'protocol' || key === 'host') {
-      if (fields[key] !== undefined) return undefined
-      fields[key] = value
+  for (let start = 0; start < text.length; ) {
+    const newline = text.indexOf('\n', start)
+    const lineEnd = newline < 0 ? text.length : newline
+    // A line may end in CRLF.
+    const end = lineEnd > start && text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd
+    const next = lineEnd + 1
+    if (end > start) {
+      const equals = text.indexOf('=', start)
+      if (equals < 0 || equals >= end) return undefined
+      const key = text.slice(start, equals)
+      const value = text.slice(equals + 1, end)
+      if (!KEY.test(key) || value.includes('\0')) return undefined
+      if (key === 'protocol' || key === 'host') {
+        if (fields[key] !== undefined) return undefined
+        fields[key] = value
+      }
     }
+    start = next
   }
   return fields
 }
@@ -76,12 +85,10 @@ export type CredentialQuery = z.infer<typeof credentialQuery>
 /** A query that is not one (400), or too many of them (429): git still reads `quit=1`. */
 export const refusedQuery = (status: 400 | 429): CredentialAnswer => ({ status, body: QUIT, refusal: status === 429 ? 'rate_limited' : 'bad_request' })
 
-/** The headers of an answer, besides those every answer of the app carries. */
-export function answerHeaders(answer: CredentialAnswer): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }
-  if (answer.refusal) headers['x-takehome-refusal'] = answer.refusal
-  return headers
-}
+/** What every answer of the broker says about itself: git reads text, and nothing may keep it. */
+export const ANSWER_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+/** Why nothing was given, in a header of its own. */
+export const REFUSAL_HEADER = 'x-takehome-refusal'
 
 /**
  * The credential broker's answer: git's credential helper asks (`get` only) and gets a
@@ -106,6 +113,8 @@ export function createCredentialExchange({ services, gitHost, publicUrl }: Excha
   }
 
   const refuse = (refusal: string): CredentialAnswer => ({ status: 403, body: QUIT, refusal })
+  /** The scheme GitHub's git host is served with (GITHUB_URL's), the same for every repository. */
+  let remoteProtocol: string | undefined
 
   return async function exchange(query: CredentialQuery, log: ExchangeLog): Promise<CredentialAnswer> {
     const asked = audience(query.request)
@@ -123,7 +132,7 @@ export function createCredentialExchange({ services, gitHost, publicUrl }: Excha
     const { grant } = access
     // GitHub's git host over the scheme it is served with: a token never crosses plain HTTP by mistake.
     const protocol = query.request?.protocol
-    if (protocol !== undefined && `${protocol}:` !== new URL(remote!.cloneUrl(grant.repoFullName)).protocol) {
+    if (protocol !== undefined && `${protocol}:` !== (remoteProtocol ??= new URL(remote!.cloneUrl(grant.repoFullName)).protocol)) {
       log.info({ protocol: protocol.slice(0, 20) }, 'credential refused: not the scheme GitHub is served with')
       return refuse('other_host')
     }
@@ -141,7 +150,11 @@ export function createCredentialExchange({ services, gitHost, publicUrl }: Excha
 const credentialLines = (expiresAt: Date, username: string, password: string) =>
   [`username=${username}`, `password=${password}`, `password_expiry_utc=${Math.floor(expiresAt.getTime() / 1000)}`, ''].join('\n')
 
-const send = (reply: FastifyReply, answer: CredentialAnswer) => reply.status(answer.status).headers(answerHeaders(answer)).send(answer.body)
+function send(reply: FastifyReply, answer: CredentialAnswer) {
+  reply.status(answer.status).headers(ANSWER_HEADERS)
+  if (answer.refusal) reply.header(REFUSAL_HEADER, answer.refusal)
+  return reply.send(answer.body)
+}
 
 /**
  * The broker as a Fastify route: what the API docs show, and what answers HEAD and

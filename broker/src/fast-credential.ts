@@ -3,7 +3,7 @@ import proxyAddr from '@fastify/proxy-addr'
 import { parse } from 'fast-querystring'
 import type { FastifyServerFactory } from 'fastify'
 import type { Logger } from 'pino'
-import { answerHeaders, type CredentialAnswer, createCredentialExchange, credentialQuery, type ExchangeLog, type ExchangeOptions, refusedQuery } from './credential.ts'
+import { ANSWER_HEADERS, type CredentialAnswer, createCredentialExchange, credentialQuery, type ExchangeLog, type ExchangeOptions, REFUSAL_HEADER, refusedQuery } from './credential.ts'
 
 export interface FastCredentialOptions extends ExchangeOptions {
   rateLimit: { max: number; timeWindow: number }
@@ -51,7 +51,9 @@ export function createWindowCounter({ max, timeWindow }: { max: number; timeWind
  * asks; refusals at info). Returns false, touching nothing, for any other request.
  */
 export function createFastCredential(options: FastCredentialOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { logger, genReqId, headers, rateKey } = options
+  const { logger, genReqId, rateKey } = options
+  // Every answer's fixed headers as writeHead takes them, flat: no object is built per answer.
+  const fixedHeaders = Object.entries({ ...options.headers, ...ANSWER_HEADERS }).flat()
   const exchange = createCredentialExchange(options)
   const allow = createWindowCounter(options.rateLimit)
   // As Fastify reads `request.ip`: proxy-addr with the same trust, or the socket's address.
@@ -84,7 +86,9 @@ export function createFastCredential(options: FastCredentialOptions): (req: Inco
         }
       }
     }
-    res.writeHead(answer.status, { ...headers, 'x-request-id': id, ...answerHeaders(answer), 'content-length': Buffer.byteLength(answer.body) })
+    const head = [...fixedHeaders, 'x-request-id', id, 'content-length', String(Buffer.byteLength(answer.body))]
+    if (answer.refusal) head.push(REFUSAL_HEADER, answer.refusal)
+    res.writeHead(answer.status, head)
     res.end(answer.body)
 
     const quiet = answer.status < 400
