@@ -73,7 +73,8 @@ function proxy(
     const value = raw.headers[name]
     if (value !== undefined) headers[name as string] = value
   }
-  const upstream = (target.protocol === 'https:' ? https : http).request(target, { method: request.method, headers, agent })
+  const send = () => (target.protocol === 'https:' ? https : http).request(target, { method: request.method, headers, agent })
+  let upstream = send()
   let response: IncomingMessage | undefined
 
   let over = false
@@ -105,15 +106,28 @@ function proxy(
     res.writeHead(code, head).end(body)
   }
 
-  upstream.on('error', (err) => {
+  let retried = false
+  const onError = (err: Error) => {
     if (answered || over) return
-    log.warn({ err: { code: (err as NodeJS.ErrnoException).code, message: err.message } }, 'git request failed: GitHub could not be reached')
+    const code = (err as NodeJS.ErrnoException).code
+    // A kept-alive connection GitHub closed just as it was reused: a GET, which sent no body,
+    // is asked again once, on a new connection (what Node's documentation advises).
+    if (request.method === 'GET' && upstream.reusedSocket && code === 'ECONNRESET' && !retried && !response) {
+      retried = true
+      upstream = send()
+      upstream.on('error', onError)
+      upstream.on('response', onResponse)
+      upstream.end()
+      return
+    }
+    log.warn({ err: { code, message: err.message } }, 'git request failed: GitHub could not be reached')
     if (res.headersSent) res.destroy()
     else answer(502, UNREACHABLE)
-  })
+  }
+  upstream.on('error', onError)
 
   let forwardedLength = false
-  upstream.on('response', (up) => {
+  const onResponse = (up: IncomingMessage) => {
     response = up
     if (answered) return void up.resume()
     const status = up.statusCode ?? 502
@@ -130,7 +144,8 @@ function proxy(
       if (!answered) res.destroy()
     })
     up.pipe(res)
-  })
+  }
+  upstream.on('response', onResponse)
 
   if (request.method === 'GET') upstream.end()
   else {
