@@ -90,8 +90,9 @@ export async function startApp(options: { github?: BenchGitHub } = {}) {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   // pino's default destination (stdout) writes synchronously too; /dev/null keeps the
-  // report readable while every log line is still built and written.
-  const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: true }))
+  // report readable while every log line is still built and written. BENCH_LOG names a
+  // file to keep them in instead, to see why something failed.
+  const logger = createLogger('info', pino.destination({ dest: process.env.BENCH_LOG ?? '/dev/null', sync: true }))
   const ts = await createTestServices({ appBaseUrl: base, logger, ...(github ? { github: github.config, githubPacing: BENCH_PACING } : {}) })
   const app = await buildApp({
     services: ts.services,
