@@ -61,32 +61,30 @@ export function createFastCredential(options: FastCredentialOptions): (req: Inco
   const trust = trustProxy === false ? undefined : typeof trustProxy === 'function' ? trustProxy : proxyAddr.compile(trustProxy)
   const ipOf = trust ? (req: IncomingMessage) => proxyAddr(req, trust) : (req: IncomingMessage) => req.socket.remoteAddress ?? ''
 
-  /** What to answer; whatever goes wrong, as the route's error handler, git reads `quit=1`. */
-  async function decide(req: IncomingMessage, url: string, ip: string, log: RequestLog): Promise<CredentialAnswer> {
-    try {
-      if (!allow(rateKey(req, ip))) {
-        log.info({ code: 'rate_limited' }, 'credential request refused')
-        return refusedQuery(429)
-      }
-      // Fastify's own query string parser (find-my-way's), so both transports read a query alike.
-      const query = credentialQuery.safeParse(url.length > PATH.length + 1 ? parse(url.slice(PATH.length + 1)) : {})
-      if (!query.success) {
-        log.info({ code: 'bad_request' }, 'credential request refused')
-        return refusedQuery(400)
-      }
-      return await exchange(query.data, log)
-    } catch (err) {
-      log.info({ code: (err as { code?: string }).code }, 'credential request refused')
-      return refusedQuery(400)
-    }
-  }
-
   async function serve(req: IncomingMessage, res: ServerResponse, url: string) {
     const started = performance.now()
     const id = genReqId()
     const ip = ipOf(req)
     const log = new RequestLog(logger, id)
-    const answer = await decide(req, url, ip, log)
+    let answer: CredentialAnswer
+    // Whatever goes wrong, as the route's error handler answers: git reads `quit=1`.
+    try {
+      if (!allow(rateKey(req, ip))) {
+        log.info({ code: 'rate_limited' }, 'credential request refused')
+        answer = refusedQuery(429)
+      } else {
+        // Fastify's own query string parser (find-my-way's), so both transports read a query alike.
+        const query = credentialQuery.safeParse(url.length > PATH.length + 1 ? parse(url.slice(PATH.length + 1)) : {})
+        if (query.success) answer = await exchange(query.data, log)
+        else {
+          log.info({ code: 'bad_request' }, 'credential request refused')
+          answer = refusedQuery(400)
+        }
+      }
+    } catch (err) {
+      log.info({ code: (err as { code?: string }).code }, 'credential request refused')
+      answer = refusedQuery(400)
+    }
     const head = [...fixedHeaders, 'x-request-id', id, 'content-length', String(Buffer.byteLength(answer.body))]
     if (answer.refusal) head.push(REFUSAL_HEADER, answer.refusal)
     res.writeHead(answer.status, head)
