@@ -44,7 +44,11 @@ function serveCgi(projectRoot: string, req: IncomingMessage, res: ServerResponse
   const onData = (chunk: Buffer) => {
     head = Buffer.concat([head, chunk])
     const end = head.indexOf('\r\n\r\n')
-    if (end < 0) return
+    // A CGI head is a few lines: one that never ends is not buffered without bound.
+    if (end < 0) {
+      if (head.length > 64 * 1024) child.kill()
+      return
+    }
     child.stdout.off('data', onData)
     let status = 200
     const headers: Record<string, string> = {}
