@@ -26,9 +26,9 @@ async function broker(t: Test, transport: Transport, options: BuildOptions = {})
   const source = createSourceRepo()
   t.teardown(() => rmSync(source.dir, { recursive: true, force: true }))
   const built = await serve(t, options)
-  const { invitations } = await invited(built, source.dir, ['ada@example.com'])
-  const started = await built.app.inject({ method: 'POST', url: `/api/start/${invitations[0]!.token}` })
-  const accessToken = new URL((started.json() as { git: { credential_url: string } }).git.credential_url).searchParams.get('token')!
+  const { owner, invitations } = await invited(built, source.dir, ['ada@example.com'])
+  const started = (await built.app.inject({ method: 'POST', url: `/api/start/${invitations[0]!.token}` })).json() as { complete_deadline: string; git: { credential_url: string } }
+  const accessToken = new URL(started.git.credential_url).searchParams.get('token')!
 
   /** GET /git/credential with `query`, from `client` (a loopback address: Linux routes all of 127.0.0.0/8 to lo). */
   async function ask(query: string, { client = '127.0.0.1', headers = {} }: { client?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
@@ -44,7 +44,7 @@ async function broker(t: Test, transport: Transport, options: BuildOptions = {})
     for await (const chunk of res) chunks.push(chunk as Buffer)
     return { status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }
   }
-  return { built, accessToken, ask, token: (token = accessToken) => new URLSearchParams({ token }).toString() }
+  return { built, owner, invitation: invitations[0]!, started, accessToken, ask, token: (token = accessToken) => new URLSearchParams({ token }).toString() }
 }
 
 /** The access log's lines for the broker: level, status and the remote address it names. */
@@ -80,6 +80,26 @@ for (const transport of TRANSPORTS) {
     t.same(lines.map((l) => l.req!.request_id), answers.map(([, res]) => res.headers['x-request-id']), 'naming the request id the answer carried')
     t.ok(lines.every((l) => l.reqId === l.req!.request_id && l.req!.remote === '127.0.0.1'), 'bound to it, with the caller')
     for (const line of built.logLines) t.notMatch(line, accessToken, 'no token in any log line')
+  })
+
+  t.test(`${transport}: the same request asked again is checked again: refused at once after a revoke, and past the deadline`, async (t) => {
+    const gateway = `${new URLSearchParams({ request: 'protocol=http\nhost=' })}`
+    const first = await broker(t, transport)
+    const query = `${first.token()}&${gateway}${encodeURIComponent(new URL(first.built.base).host)}`
+    const given = await first.ask(query)
+    t.equal(given.status, 200)
+    t.same((await first.ask(query)).body, given.body, 'asked again: the same credential')
+    const revoke = await first.built.app.inject({ method: 'POST', url: `/api/invitations/${first.invitation.id}/revoke`, headers: first.owner.headers })
+    t.equal(revoke.statusCode, 200)
+    const afterRevoke = await first.ask(query)
+    t.same([afterRevoke.status, afterRevoke.headers['x-takehome-refusal'], afterRevoke.body], [403, 'revoked', 'quit=1\n'], 'the next ask after the revoke is refused')
+
+    const second = await broker(t, transport)
+    const again = `${second.token()}&${gateway}${encodeURIComponent(new URL(second.built.base).host)}`
+    t.equal((await second.ask(again)).status, 200)
+    second.built.clock.set(new Date(new Date(second.started.complete_deadline).getTime() + 1000))
+    const late = await second.ask(again)
+    t.same([late.status, late.headers['x-takehome-refusal']], [403, 'deadline_passed'], 'one second past the deadline, the same ask is refused')
   })
 
   t.test(`${transport}: the rate limit counts per client, as every public route counts`, async (t) => {

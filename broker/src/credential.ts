@@ -21,7 +21,20 @@ export interface CredentialAnswer {
   body: string
   /** Why nothing was given: `x-takehome-refusal`. */
   refusal?: string
+  /**
+   * Until when (epoch ms) the same request may be answered with this answer again, as long
+   * as the access token still passes `access.checkCached`. Only on answers that give a credential.
+   */
+  reusableUntil?: number
 }
+
+/**
+ * How long a given credential may be handed out again for the same request: git asks before
+ * every fetch and push, and each hit is still checked against the access token's grant
+ * (deadline, revocation, state). A GitHub token handed out again is at most this much older
+ * than the one the host would hand out, with minutes of validity left.
+ */
+const ANSWER_REUSE_MS = 5_000
 
 /** Where the exchange says why it refused: the request's logger, or one made only when needed. */
 export interface ExchangeLog {
@@ -69,17 +82,11 @@ function parseRequest(text: string): { protocol?: string; host?: string } | unde
   return fields
 }
 
-const requestParam = z
-  .string()
-  .max(MAX_REQUEST_BYTES)
-  .transform((text, ctx) => {
-    const parsed = parseRequest(text)
-    if (!parsed) ctx.addIssue({ code: 'custom', message: 'is not a git credential request' })
-    return parsed ?? {}
-  })
-
-/** The query string the helper sends: the access token, and git's request as it read it. */
-export const credentialQuery = z.object({ token: z.string().max(100), request: requestParam.optional() })
+/**
+ * The query string the helper sends: the access token, and git's request as it read it
+ * (read by the exchange: a zod transform costs more than the rest of a cached answer).
+ */
+export const credentialQuery = z.object({ token: z.string().max(100), request: z.string().max(MAX_REQUEST_BYTES).optional() })
 export type CredentialQuery = z.infer<typeof credentialQuery>
 
 /** A query that is not one (400), or too many of them (429): git still reads `quit=1`. */
@@ -117,9 +124,14 @@ export function createCredentialExchange({ services, gitHost, publicUrl }: Excha
   let remoteProtocol: string | undefined
 
   return async function exchange(query: CredentialQuery, log: ExchangeLog): Promise<CredentialAnswer> {
-    const asked = audience(query.request)
+    const request = query.request === undefined ? undefined : parseRequest(query.request)
+    if (query.request !== undefined && request === undefined) {
+      log.info({ code: 'bad_request' }, 'credential request refused')
+      return refusedQuery(400)
+    }
+    const asked = audience(request)
     if (asked === 'other') {
-      log.info({ host: query.request?.host?.slice(0, 200) }, 'credential refused: a host that is not ours')
+      log.info({ host: request?.host?.slice(0, 200) }, 'credential refused: a host that is not ours')
       return refuse('other_host')
     }
     const access = await services.access.check(query.token, { context: 'credential' })
@@ -127,11 +139,11 @@ export function createCredentialExchange({ services, gitHost, publicUrl }: Excha
       log.info({ refusal: access.refusal }, 'credential refused')
       return refuse(access.refusal)
     }
-    if (asked === 'gateway') return { status: 200, body: credentialLines(access.expiresAt, 'takehome', query.token) }
+    if (asked === 'gateway') return { status: 200, body: credentialLines(access.expiresAt, 'takehome', query.token), reusableUntil: Date.now() + ANSWER_REUSE_MS }
 
     const { grant } = access
     // GitHub's git host over the scheme it is served with: a token never crosses plain HTTP by mistake.
-    const protocol = query.request?.protocol
+    const protocol = request?.protocol
     if (protocol !== undefined && `${protocol}:` !== (remoteProtocol ??= new URL(remote!.cloneUrl(grant.repoFullName)).protocol)) {
       log.info({ protocol: protocol.slice(0, 20) }, 'credential refused: not the scheme GitHub is served with')
       return refuse('other_host')
@@ -139,7 +151,8 @@ export function createCredentialExchange({ services, gitHost, publicUrl }: Excha
     try {
       const credential = await remote!.repoCredential(grant.repoFullName, { workflows: grant.allowWorkflowChanges })
       const expiresAt = credential.expiresAt < access.expiresAt ? credential.expiresAt : access.expiresAt
-      return { status: 200, body: credentialLines(expiresAt, credential.username, credential.password) }
+      const reusableUntil = Math.min(Date.now() + ANSWER_REUSE_MS, credential.expiresAt.getTime())
+      return { status: 200, body: credentialLines(expiresAt, credential.username, credential.password), reusableUntil }
     } catch (err) {
       log.warn({ err, repo: grant.repoFullName }, 'credential refused: GitHub gave no token')
       return { status: 503, body: QUIT, refusal: 'host_unavailable' }

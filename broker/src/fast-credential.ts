@@ -21,6 +21,10 @@ export interface FastCredentialOptions extends ExchangeOptions {
 const PATH = '/git/credential'
 /** Clients counted in one window at most; past it the window starts again for everyone (as an LRU store would forget them). */
 const MAX_CLIENTS = 10_000
+/** Answers kept for reuse at most; past it they are all forgotten. */
+const MAX_REUSABLE = 10_000
+/** git's request lines are a few hundred bytes; longer ones are answered but not kept, which bounds the memory kept. */
+const MAX_REUSABLE_URL = 1024
 
 /**
  * Requests per client in fixed windows of `timeWindow`, all clients' windows starting
@@ -51,15 +55,43 @@ export function createWindowCounter({ max, timeWindow }: { max: number; timeWind
  * asks; refusals at info). Returns false, touching nothing, for any other request.
  */
 export function createFastCredential(options: FastCredentialOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { logger, genReqId, rateKey } = options
+  const { logger, genReqId, rateKey, services } = options
   // Every answer's fixed headers as writeHead takes them, flat: no object is built per answer.
   const fixedHeaders = Object.entries({ ...options.headers, ...ANSWER_HEADERS }).flat()
   const exchange = createCredentialExchange(options)
   const allow = createWindowCounter(options.rateLimit)
+  // Credentials given lately, by the exact request line (git repeats it byte for byte): a
+  // repeat skips parsing and the exchange, but not the access token's check. Only answers
+  // that give a credential are kept, so made-up requests cannot fill it.
+  const reusable = new Map<string, { token: string; answer: CredentialAnswer }>()
+  function reuse(url: string): CredentialAnswer | undefined {
+    const kept = reusable.get(url)
+    if (!kept) return undefined
+    if (kept.answer.reusableUntil! > Date.now() && services.access.checkCached(kept.token, {})) return kept.answer
+    reusable.delete(url)
+    return undefined
+  }
+  function keep(url: string, token: string, answer: CredentialAnswer) {
+    if (answer.reusableUntil === undefined || url.length > MAX_REUSABLE_URL) return
+    if (reusable.size >= MAX_REUSABLE) reusable.clear()
+    reusable.set(url, { token, answer })
+  }
   // As Fastify reads `request.ip`: proxy-addr with the same trust, or the socket's address.
   const { trustProxy } = options
   const trust = trustProxy === false ? undefined : typeof trustProxy === 'function' ? trustProxy : proxyAddr.compile(trustProxy)
   const ipOf = trust ? (req: IncomingMessage) => proxyAddr(req, trust) : (req: IncomingMessage) => req.socket.remoteAddress ?? ''
+
+  async function answerAfresh(url: string, log: RequestLog): Promise<CredentialAnswer> {
+    // Fastify's own query string parser (find-my-way's), so both transports read a query alike.
+    const query = credentialQuery.safeParse(url.length > PATH.length + 1 ? parse(url.slice(PATH.length + 1)) : {})
+    if (!query.success) {
+      log.info({ code: 'bad_request' }, 'credential request refused')
+      return refusedQuery(400)
+    }
+    const answer = await exchange(query.data, log)
+    keep(url, query.data.token, answer)
+    return answer
+  }
 
   async function serve(req: IncomingMessage, res: ServerResponse, url: string) {
     const started = performance.now()
@@ -73,13 +105,7 @@ export function createFastCredential(options: FastCredentialOptions): (req: Inco
         log.info({ code: 'rate_limited' }, 'credential request refused')
         answer = refusedQuery(429)
       } else {
-        // Fastify's own query string parser (find-my-way's), so both transports read a query alike.
-        const query = credentialQuery.safeParse(url.length > PATH.length + 1 ? parse(url.slice(PATH.length + 1)) : {})
-        if (query.success) answer = await exchange(query.data, log)
-        else {
-          log.info({ code: 'bad_request' }, 'credential request refused')
-          answer = refusedQuery(400)
-        }
+        answer = reuse(url) ?? (await answerAfresh(url, log))
       }
     } catch (err) {
       log.info({ code: (err as { code?: string }).code }, 'credential request refused')

@@ -56,13 +56,21 @@ export function fakeAccess(options: { remainingMs?: number; grant?: Partial<Gran
   }
   const listeners = new Set<(invitationId: string) => void>()
   const state: { refusal?: Refusal; checks: number } = { checks: 0 }
+  function check(token: string, slug: string | undefined): Access {
+    state.checks++
+    if (token !== ACCESS_TOKEN) return { ok: false, refusal: 'unknown' }
+    if (state.refusal) return { ok: false, refusal: state.refusal }
+    if (slug !== undefined && slug !== grant.slug) return { ok: false, refusal: 'wrong_repository' }
+    return { ok: true, grant, expiresAt, remainingMs }
+  }
   const access: Services['access'] = {
-    async check(token, { slug }): Promise<Access> {
-      state.checks++
-      if (token !== ACCESS_TOKEN) return { ok: false, refusal: 'unknown' }
-      if (state.refusal) return { ok: false, refusal: state.refusal }
-      if (slug !== undefined && slug !== grant.slug) return { ok: false, refusal: 'wrong_repository' }
-      return { ok: true, grant, expiresAt, remainingMs }
+    async check(token, { slug }) {
+      return check(token, slug)
+    },
+    // As the real service remembers every token it let in.
+    checkCached(token, { slug }) {
+      const answer = check(token, slug)
+      return answer.ok ? answer : undefined
     },
     forget(invitationId) {
       for (const listener of listeners) listener(invitationId)

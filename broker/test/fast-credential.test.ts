@@ -177,6 +177,31 @@ for (const transport of TRANSPORTS) {
   })
 }
 
+t.test('fast: the same request asked again gets the same answer while access still lets the token in, and never past the credential', async (t) => {
+  const upstream = await listen(t, (_req, res) => res.end())
+  const remote = fakeRemote(upstream)
+  const fake = fakeAccess()
+  const github = await serve(t, 'fast', { access: fake.access, remote: remote.remote })
+  const url = `${github.base}/git/credential?${query(ACCESS_TOKEN, gitRequest(upstream))}`
+  const first = await send(url)
+  t.match(first, { status: 200, body: INSTALLATION })
+  t.equal((await send(url)).body, first.body, 'asked again: the same answer')
+  t.same([remote.minted.length, fake.state.checks], [1, 2], 'minted once; the access token checked both times')
+
+  fake.state.refusal = 'revoked'
+  t.match(await send(url), { status: 403, body: QUIT, headers: { 'x-takehome-refusal': 'revoked' } }, 'refused as soon as access refuses')
+  fake.state.refusal = undefined
+  t.match(await send(url), { status: 200, body: INSTALLATION })
+  t.equal(remote.minted.length, 2, 'asked afresh after a refusal')
+
+  const expiring = fakeRemote(upstream, { expiresAt: new Date() })
+  const served = await serve(t, 'fast', { access: fakeAccess().access, remote: expiring.remote })
+  const again = `${served.base}/git/credential?${query(ACCESS_TOKEN, gitRequest(upstream))}`
+  await send(again)
+  await send(again)
+  t.equal(expiring.minted.length, 2, 'a credential at its expiry is not given again')
+})
+
 t.test('the fast path answers GET itself, with its headers, request id, rate limit and access log; the rest goes to Fastify', async (t) => {
   const served = await serve(t, 'fast', { access: fakeAccess().access, max: 3 })
   const url = `${served.base}/git/credential?${query(ACCESS_TOKEN)}`

@@ -17,3 +17,55 @@ t.test('malformed access tokens are refused without touching the database', asyn
   }
   await access.flushLastUsed() // nothing collected: nothing written
 })
+
+/** A database that holds one access token's row: what the access service's one query reads. */
+function dbHolding(row: Record<string, unknown>) {
+  let reads = 0
+  const query = {
+    from: () => query,
+    innerJoin: () => query,
+    where: async () => {
+      reads++
+      return [row]
+    },
+  }
+  return { db: { select: () => query } as unknown as Db, reads: () => reads }
+}
+
+t.test('a token presented again is judged from memory: no HMAC, no read, the deadline and forget still count', async (t) => {
+  const clock = createTestClock()
+  const deadline = new Date(clock.now().getTime() + 60_000)
+  const { db, reads } = dbHolding({
+    tokenId: 'token-1',
+    orgId: 'org-1',
+    invitationId: 'invitation-1',
+    expiresAt: deadline,
+    revokedAt: null,
+    slug: 'exercise-1',
+    repoFullName: 'takehome/exercise-1',
+    archived: false,
+    status: 'started',
+    completeDeadline: deadline,
+    maxPushBytes: null,
+    allowWorkflowChanges: false,
+  })
+  const hasher = createTokenHasher('p'.repeat(40))
+  let hashed = 0
+  const access = createAccessService({ db, tokens: { ...hasher, hash: (token) => (hashed++, hasher.hash(token)) }, clock })
+  const token = generateToken('access')
+
+  t.equal(access.checkCached(token, {}), undefined, 'nothing known before the first check')
+  t.match(await access.check(token, { context: 'git' }), { ok: true, remainingMs: 60_000 })
+  t.match(access.checkCached(token, { slug: 'exercise-1' }), { ok: true, grant: { invitationId: 'invitation-1' } })
+  t.equal(access.checkCached(token, { slug: 'another' }), undefined, 'another repository: left to check, which refuses it')
+  t.match(await access.check(token, { context: 'git' }), { ok: true })
+  t.same([hashed, reads()], [1, 1], 'one HMAC and one read for three presentations')
+
+  clock.advance(60_000)
+  t.equal(access.checkCached(token, {}), undefined, 'at the deadline, not from memory')
+  clock.set(new Date(deadline.getTime() - 1000))
+  access.forget('invitation-1')
+  t.equal(access.checkCached(token, {}), undefined, 'forgotten: not from memory')
+  t.match(await access.check(token, { context: 'git' }), { ok: true })
+  t.same([hashed, reads()], [2, 2], 'read again after forget')
+})

@@ -21,6 +21,12 @@ interface Grant {
   maxPushBytes: number | null
   /** Whether pushes may change `.github/workflows` (GitHub refuses them without `workflows: write`). */
   allowWorkflowChanges: boolean
+}
+
+/** A known token's grant as read from the database, with its hash so a repeat presentation skips the HMAC. */
+interface CacheEntry {
+  hash: string
+  grant: Readonly<Grant>
   readAt: number
 }
 
@@ -49,7 +55,7 @@ export const REFUSAL_MESSAGES: Record<Refusal, string> = {
 
 export type Access =
   /** `remainingMs`: until `expiresAt` by the service's clock, so callers need no clock of their own. */
-  | { ok: true; grant: Omit<Grant, 'readAt'>; expiresAt: Date; remainingMs: number }
+  | { ok: true; grant: Readonly<Grant>; expiresAt: Date; remainingMs: number }
   | { ok: false; refusal: Refusal; orgId?: string; invitationId?: string }
 
 export interface AccessOptions {
@@ -72,8 +78,11 @@ export interface AccessOptions {
  * never with a database write per git request.
  */
 export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, refusalAuditWindowMs = 60_000 }: AccessOptions) {
-  // Keyed by token hash. Only known tokens are cached, so made-up ones cannot fill memory.
-  const cache = new Map<string, Grant>()
+  // Keyed by the presented token, so git's repeated requests cost neither the checksum nor
+  // the HMAC (most of a cached answer's time). The raw tokens live only in this process's
+  // memory, as they do in every request; only known tokens are kept, so made-up ones
+  // cannot fill it.
+  const cache = new Map<string, CacheEntry>()
   const lastUsed = new Map<string, Date>()
   const lastRefusalAudit = new Map<string, number>()
   const forgetListeners = new Set<(invitationId: string) => void>()
@@ -102,34 +111,41 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
       .where(eq(accessTokens.tokenHash, hash))
     if (!row) return null
     const { revokedAt, ...rest } = row
-    return { ...rest, revoked: revokedAt !== null, readAt: Date.now() }
+    return Object.freeze({ ...rest, revoked: revokedAt !== null })
   }
 
-  async function grantFor(hash: string): Promise<Grant | null> {
-    const cached = cache.get(hash)
-    if (cached && Date.now() - cached.readAt < cacheTtlMs) return cached
+  function freshEntry(token: string): CacheEntry | undefined {
+    const cached = cache.get(token)
+    return cached && Date.now() - cached.readAt < cacheTtlMs ? cached : undefined
+  }
+
+  /** The token's grant read afresh (null: unknown), remembered for the next presentations. */
+  async function grantFor(token: string, hash: string): Promise<Grant | null> {
     const grant = await load(hash)
-    if (cache.size >= MAX_ENTRIES) cache.clear()
-    if (grant) cache.set(hash, grant)
-    else cache.delete(hash)
+    if (grant) {
+      if (cache.size >= MAX_ENTRIES) cache.clear()
+      cache.set(token, { hash, grant, readAt: Date.now() })
+    } else cache.delete(token)
     return grant
+  }
+
+  function refuse(grant: Grant, refusal: Refusal): Access {
+    return { ok: false, refusal, orgId: grant.orgId, invitationId: grant.invitationId }
   }
 
   function judge(grant: Grant | null, slug?: string): Access {
     if (!grant) return { ok: false, refusal: 'unknown' }
     const now = clock.now()
-    const refuse = (refusal: Refusal): Access => ({ ok: false, refusal, orgId: grant.orgId, invitationId: grant.invitationId })
-    if (grant.status === 'submitted') return refuse('submitted')
-    if (grant.status === 'expired') return refuse('expired')
-    if (grant.revoked || grant.status === 'revoked') return refuse('revoked')
-    if (grant.status !== 'started') return refuse('not_started')
-    if (grant.archived) return refuse('archived')
+    if (grant.status === 'submitted') return refuse(grant, 'submitted')
+    if (grant.status === 'expired') return refuse(grant, 'expired')
+    if (grant.revoked || grant.status === 'revoked') return refuse(grant, 'revoked')
+    if (grant.status !== 'started') return refuse(grant, 'not_started')
+    if (grant.archived) return refuse(grant, 'archived')
     const deadline = grant.completeDeadline && grant.completeDeadline < grant.expiresAt ? grant.completeDeadline : grant.expiresAt
-    if (now >= deadline) return refuse('deadline_passed')
-    if (slug !== undefined && slug !== grant.slug) return refuse('wrong_repository')
-    const { readAt: _readAt, ...rest } = grant
+    if (now >= deadline) return refuse(grant, 'deadline_passed')
+    if (slug !== undefined && slug !== grant.slug) return refuse(grant, 'wrong_repository')
     lastUsed.set(grant.tokenId, now)
-    return { ok: true, grant: rest, expiresAt: deadline, remainingMs: deadline.getTime() - now.getTime() }
+    return { ok: true, grant, expiresAt: deadline, remainingMs: deadline.getTime() - now.getTime() }
   }
 
   async function auditRefusal(hash: string, access: Access & { ok: false }, context: string) {
@@ -153,16 +169,27 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
      * are refused without touching the database.
      */
     async check(token: string, options: { slug?: string; context: 'credential' | 'git' }): Promise<Access> {
-      if (!isWellFormedToken('access', token)) return { ok: false, refusal: 'malformed' }
-      const hash = tokens.hash(token)
-      const access = judge(await grantFor(hash), options.slug)
+      const cached = freshEntry(token)
+      if (!cached && !isWellFormedToken('access', token)) return { ok: false, refusal: 'malformed' }
+      const hash = cached?.hash ?? tokens.hash(token)
+      const access = judge(cached ? cached.grant : await grantFor(token, hash), options.slug)
       if (!access.ok) await auditRefusal(hash, access, options.context)
       return access
     },
 
+    /**
+     * `check` from memory alone, without I/O, for a token read within the cache's freshness:
+     * undefined otherwise, and for any refusal (which `check` audits).
+     */
+    checkCached(token: string, options: { slug?: string }): (Access & { ok: true }) | undefined {
+      const cached = freshEntry(token)
+      const access = cached && judge(cached.grant, options.slug)
+      return access?.ok ? access : undefined
+    },
+
     /** Drops what this process remembers about an invitation's tokens (after submit, expiry, revoke). */
     forget(invitationId: string) {
-      for (const [hash, grant] of cache) if (grant.invitationId === invitationId) cache.delete(hash)
+      for (const [token, { grant }] of cache) if (grant.invitationId === invitationId) cache.delete(token)
       for (const listener of forgetListeners) listener(invitationId)
     },
 
