@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CANDIDATE_SLUG, type GitHost, REFUSAL_MESSAGES, type Services } from '@takehome/core'
+import { CANDIDATE_SLUG, type GitHost, httpBackendEnv, REFUSAL_MESSAGES, relayCgiAnswer, type Services } from '@takehome/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { type Endpoint, type GitBackend, type GitLimits, type GitRequest, type GitService, type Opened, pushLimit, refusal, type Running, size, supervise } from './exchange.ts'
 import { createGitHubProxy } from './github-proxy.ts'
@@ -201,17 +201,14 @@ function localBackend(projectRoot: string | undefined, limits: GitLimits): GitBa
         }
       }
       const cgiEnv = {
-        GIT_PROJECT_ROOT: projectRoot,
-        GIT_HTTP_EXPORT_ALL: '1',
-        PATH_INFO: `/${slug}.git/${endpoint}`,
-        REQUEST_METHOD: request.method,
-        QUERY_STRING: endpoint === 'info/refs' ? `service=${service}` : '',
-        REMOTE_USER: `candidate-${grant.invitationId}`,
-        REMOTE_ADDR: request.ip,
-        CONTENT_TYPE: request.headers['content-type'] ?? '',
-        ...(request.headers['content-length'] ? { CONTENT_LENGTH: request.headers['content-length'] } : {}),
-        ...(request.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: request.headers['content-encoding'] } : {}),
-        ...(typeof request.headers['git-protocol'] === 'string' ? { GIT_PROTOCOL: request.headers['git-protocol'] } : {}),
+        ...httpBackendEnv(request.headers, {
+          projectRoot,
+          pathInfo: `/${slug}.git/${endpoint}`,
+          method: request.method,
+          queryString: endpoint === 'info/refs' ? `service=${service}` : '',
+          remoteUser: `candidate-${grant.invitationId}`,
+          remoteAddr: request.ip,
+        }),
         ...pushEnv,
       }
       return { ok: true, run: (res, onDone) => runHttpBackend(request, res, cgiEnv, { ...limits, onDone }) }
@@ -278,7 +275,7 @@ function runHttpBackend(
 ): Running {
   const log = request.log
   const child = spawn('git', ['http-backend'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, GIT_CONFIG_NOSYSTEM: '1', ...cgiEnv },
+    env: cgiEnv,
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   })
@@ -303,30 +300,7 @@ function runHttpBackend(
   raw.on('aborted', killGroup)
   res.on('close', killGroup)
 
-  let head = Buffer.alloc(0)
-  const onData = (chunk: Buffer) => {
-    head = Buffer.concat([head, chunk])
-    const end = head.indexOf('\r\n\r\n')
-    if (end < 0) {
-      if (head.length > 64 * 1024) fail(new Error('git http-backend sent no header block'))
-      return
-    }
-    child.stdout.off('data', onData)
-    let status = 200
-    const headers: Record<string, string> = {}
-    for (const line of head.subarray(0, end).toString('latin1').split('\r\n')) {
-      const colon = line.indexOf(':')
-      if (colon < 0) continue
-      const name = line.slice(0, colon).trim()
-      const value = line.slice(colon + 1).trim()
-      if (name.toLowerCase() === 'status') status = Number.parseInt(value, 10) || 500
-      else headers[name] = value
-    }
-    res.writeHead(status, headers)
-    res.write(head.subarray(end + 4))
-    child.stdout.pipe(res)
-  }
-  child.stdout.on('data', onData)
+  relayCgiAnswer(child.stdout, res, { onBadHead: () => fail(new Error('git http-backend sent no header block')) })
   // Bytes reaching the client count as progress; a client that stops reading stalls this.
   child.stdout.on('data', watch.progress)
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { readFile, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
+import { httpBackendEnv, relayCgiAnswer } from '../../src/git-cgi.ts'
 import { pushWebhooks } from './push.ts'
 import { botJson, covers, type DoubleState, emitSubscribed } from './state.ts'
 import { allows } from './tokens.ts'
@@ -55,20 +56,14 @@ export async function serveGit(state: DoubleState, req: IncomingMessage, res: Se
   const pushLog = push && endpoint !== 'info/refs' ? path.join(state.pushLogDir, randomUUID()) : undefined
   const child = spawn('git', ['http-backend'], {
     env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_PROJECT_ROOT: path.dirname(path.dirname(repo.dir)),
-      GIT_HTTP_EXPORT_ALL: '1',
-      PATH_INFO: `/${repo.owner}/${repo.name}.git/${endpoint}`,
-      REQUEST_METHOD: req.method ?? 'GET',
-      QUERY_STRING: url.search.slice(1),
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      REMOTE_USER: 'x-access-token',
-      REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
-      ...(req.headers['content-length'] ? { CONTENT_LENGTH: req.headers['content-length'] } : {}),
-      ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] } : {}),
-      ...(typeof req.headers['git-protocol'] === 'string' ? { GIT_PROTOCOL: req.headers['git-protocol'] } : {}),
+      ...httpBackendEnv(req.headers, {
+        projectRoot: path.dirname(path.dirname(repo.dir)),
+        pathInfo: `/${repo.owner}/${repo.name}.git/${endpoint}`,
+        method: req.method ?? 'GET',
+        queryString: url.search.slice(1),
+        remoteUser: 'x-access-token',
+        remoteAddr: req.socket.remoteAddress ?? '127.0.0.1',
+      }),
       DOUBLE_WORKFLOWS: token && allows(token.permissions.workflows, 'write') ? 'write' : 'none',
       ...(pushLog ? { DOUBLE_PUSH_LOG: pushLog } : {}),
     },
@@ -89,32 +84,7 @@ export async function serveGit(state: DoubleState, req: IncomingMessage, res: Se
   child.stdin.on('error', () => {}) // git may stop reading early (a refused push); its answer says why
   res.on('close', killGroup)
 
-  // The CGI header block becomes the response head; the rest streams through.
-  let head = Buffer.alloc(0)
-  const onData = (chunk: Buffer) => {
-    head = Buffer.concat([head, chunk])
-    const end = head.indexOf('\r\n\r\n')
-    if (end < 0) {
-      if (head.length > 64 * 1024) killGroup()
-      return
-    }
-    child.stdout.off('data', onData)
-    let status = 200
-    const headers: Record<string, string> = {}
-    for (const line of head.subarray(0, end).toString('latin1').split('\r\n')) {
-      const colon = line.indexOf(':')
-      if (colon < 0) continue
-      const field = line.slice(0, colon).trim()
-      const value = line.slice(colon + 1).trim()
-      if (field.toLowerCase() === 'status') status = Number.parseInt(value, 10) || 500
-      else headers[field] = value
-    }
-    setStatus(status)
-    res.writeHead(status, headers)
-    res.write(head.subarray(end + 4))
-    child.stdout.pipe(res)
-  }
-  child.stdout.on('data', onData)
+  relayCgiAnswer(child.stdout, res, { onHead: setStatus, onBadHead: killGroup })
 
   const exitCode = await new Promise<number | null>((resolve) => {
     child.on('error', () => resolve(null))
