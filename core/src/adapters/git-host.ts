@@ -139,4 +139,6 @@ export interface GitHost {
   rawDiff(repoFullName: string, base: string, head: string, maxBytes: number): Promise<Readable>
   /** Commits reachable from `head` and not from `base`, newest first. */
   commits(repoFullName: string, base: string, head: string): Promise<Commit[]>
+  /** The tree of commit `sha` as a zip, streamed; past `maxBytes` the stream fails rather than end as a broken file. */
+  zipArchive(repoFullName: string, sha: string, maxBytes: number): Promise<Readable>
 }

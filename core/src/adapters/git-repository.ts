@@ -1,10 +1,11 @@
 // What both git hosts do with a repository on disk: copy a seed source's default branch,
 // build a candidate's base commit, list commits for review. The local host does it in the
 // repositories it serves; the GitHub host in its local cache of each GitHub repository.
-import { realpath, stat } from 'node:fs/promises'
+import { mkdir, realpath, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { pipeline, type Readable, Transform } from 'node:stream'
 import { AppError, unprocessable } from '../errors.ts'
-import { GitLimitError, type GitOptions, runGit } from '../git.ts'
+import { GitLimitError, type GitOptions, runGit, streamGit } from '../git.ts'
 import { readFailure, type SeedSource, seedUnreadable } from '../seed-source.ts'
 import type { Commit, SeedMirror } from './git-host.ts'
 
@@ -113,4 +114,39 @@ export async function listCommits(repoDir: string, base: string, head: string): 
       const [sha, authorName, authorEmail, authoredAt, message] = record.split('\x1f') as [string, string, string, string, string]
       return { sha, authorName, authorEmail, authoredAt: new Date(authoredAt), message: message.trim() }
     })
+}
+
+/**
+ * What a tree's own `.gitattributes` may not do to an archive of it: hide files
+ * (`export-ignore`), rewrite them (`export-subst`, `ident`, line ends, filters). The
+ * reviewer downloads the commit as it is. `info/attributes` outranks the tree's files.
+ */
+const VERBATIM_ATTRIBUTES = '* -export-ignore -export-subst -text -eol -ident -filter -working-tree-encoding\n'
+
+/**
+ * The tree of `sha` as a zip, streamed from `git archive` through the capped runner.
+ * A zip cut short is a broken file that looks whole, so past `maxBytes` the stream fails
+ * instead of ending: the response is aborted and the client sees an incomplete download.
+ */
+export async function streamZip(repoDir: string, sha: string, maxBytes: number): Promise<Readable> {
+  if (!SHA.test(sha)) throw new Error(`not a commit id: ${sha}`)
+  await mkdir(path.join(repoDir, 'info'), { recursive: true })
+  await writeFile(path.join(repoDir, 'info', 'attributes'), VERBATIM_ATTRIBUTES)
+  let cut = false
+  const zip = await streamGit(['archive', '--format=zip', sha], {
+    cwd: repoDir,
+    maxStdoutBytes: maxBytes,
+    timeoutMs: 10 * 60_000,
+    onTruncated: () => {
+      cut = true
+    },
+  })
+  const whole = new Transform({
+    transform: (chunk: Buffer, _encoding, callback) => callback(null, chunk),
+    flush: (callback) =>
+      callback(cut ? new AppError(413, 'archive_too_large', `the archive is larger than ${maxBytes} bytes and was stopped`) : null),
+  })
+  // Errors travel to `whole`, which the response reads; a reader that goes away stops git.
+  pipeline(zip, whole, () => {})
+  return whole
 }

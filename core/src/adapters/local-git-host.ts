@@ -6,7 +6,7 @@ import { AppError } from '../errors.ts'
 import { BIG_FILE_THRESHOLD, runGit } from '../git.ts'
 import { boundedDiff, streamRawDiff } from './git-diff.ts'
 import type { GitHost } from './git-host.ts'
-import { commitBase, fetchDefaultBranch, listCommits, ownGit, SHA } from './git-repository.ts'
+import { commitBase, fetchDefaultBranch, listCommits, ownGit, SHA, streamZip } from './git-repository.ts'
 
 /** Candidate repository names: what may follow `/r/` in a clone URL. */
 export const CANDIDATE_SLUG = /^[a-z0-9][a-z0-9-]{2,80}$/
@@ -129,6 +129,10 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
 
     commits(repoFullName, base, head) {
       return listCommits(repoPath(repoFullName), base, head)
+    },
+
+    zipArchive(repoFullName, sha, maxBytes) {
+      return streamZip(repoPath(repoFullName), sha, maxBytes)
     },
   }
 }

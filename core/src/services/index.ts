@@ -14,6 +14,7 @@ import { createAccessService } from './access.ts'
 import { createAccountService } from './accounts.ts'
 import { createAssessmentService } from './assessments.ts'
 import { createCandidateService } from './candidate.ts'
+import { createDashboardService } from './dashboard.ts'
 import { createDeadlineService } from './deadlines.ts'
 import { createEmailTemplateService } from './email-templates.ts'
 import { createGitHubEventService } from './github-events.ts'
@@ -74,11 +75,12 @@ export function createServices(deps: CoreDeps) {
     members: createMemberService({ db, tokens, clock }),
     seeds,
     assessments: createAssessmentService({ db, clock, pushMaxBytes: gitLimits.pushMaxBytes }),
-    invitations: createInvitationService({ db, tokens, clock, lifecycle, templates, appBaseUrl }),
+    invitations: createInvitationService({ db, tokens, clock, lifecycle, templates, access, appBaseUrl }),
     candidate: createCandidateService({ db, gitHost, tokens, clock, lifecycle, publicUrl }),
     deadlines: createDeadlineService({ db, clock, lifecycle }),
     reminders: createReminderService({ db, clock, ...DEFAULT_REMINDERS, ...deps.reminders }),
     review: createReviewService({ db, gitHost }),
+    dashboard: createDashboardService({ db, clock }),
     mailbox: createMailboxService({ db, mailer }),
     githubEvents: createGitHubEventService({ db, clock, seeds, access, logger, deliveries: deps.webhookDeliveries }),
     emailTemplates: templates,

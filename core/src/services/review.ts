@@ -4,7 +4,7 @@ import type { DiffLimits, GitHost } from '../adapters/git-host.ts'
 import { recordAudit } from '../audit.ts'
 import type { Db } from '../db/client.ts'
 import { candidateRepos, invitations, pushLedger, reviewComments, reviewFeedback } from '../db/schema/index.ts'
-import { AppError, notFound } from '../errors.ts'
+import { AppError, conflict, notFound } from '../errors.ts'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -26,6 +26,8 @@ export const DIFF_LIMITS: DiffLimits = {
 }
 /** The raw diff streams; past this it ends with a line saying it was cut. */
 export const RAW_DIFF_MAX_BYTES = 64 * MiB
+/** The zip of a candidate's final commit streams; past this the download is aborted. */
+export const ARCHIVE_MAX_BYTES = 512 * MiB
 
 export function createReviewService({ db, gitHost }: { db: Db; gitHost: GitHost }) {
   async function repoOf(actor: Actor, id: string) {
@@ -105,6 +107,42 @@ export function createReviewService({ db, gitHost }: { db: Db; gitHost: GitHost 
           .orderBy(asc(pushLedger.receivedAt), asc(pushLedger.id)),
       ])
       return { ...range, commits, pushes }
+    },
+
+    /**
+     * The candidate repository at its final commit as a zip, streamed, and the name to
+     * save it under. Only once the work has ended: before that there is no final commit.
+     */
+    async archive(actor: Actor, invitationId: string) {
+      const [row] = await db
+        .select({ invitation: invitations, repo: candidateRepos })
+        .from(invitations)
+        .leftJoin(candidateRepos, eq(candidateRepos.invitationId, invitations.id))
+        .where(and(eq(invitations.id, invitationId), eq(invitations.orgId, actor.orgId)))
+      if (!row) throw notFound('invitation')
+      const { repo } = row
+      if (!repo?.finalSha) {
+        throw conflict(
+          'no_final_commit',
+          repo
+            ? 'the candidate is still working; the repository can be downloaded once it is submitted or the time is over'
+            : 'the candidate never started: there is no repository to download',
+        )
+      }
+      const stream = await gitHost.zipArchive(repo.repoFullName, repo.finalSha, ARCHIVE_MAX_BYTES)
+      try {
+        await recordAudit(db, {
+          orgId: actor.orgId,
+          kind: 'repo.downloaded',
+          actor: actorRef(actor),
+          target: repo.id,
+          meta: { invitation_id: invitationId, sha: repo.finalSha },
+        })
+      } catch (err) {
+        stream.destroy()
+        throw err
+      }
+      return { stream, filename: `${repo.slug}-${repo.finalSha.slice(0, 7)}.zip` }
     },
 
     async comment(actor: Actor, invitationId: string, input: { path?: string; line?: number; body: string }) {

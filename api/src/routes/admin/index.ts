@@ -1,7 +1,9 @@
 import type { Services } from '@takehome/core'
 import type { FastifyPluginAsync } from 'fastify'
 import apiKeys from './api-keys.ts'
+import archive from './archive.ts'
 import assessments from './assessments.ts'
+import dashboard from './dashboard.ts'
 import emailTemplates from './email-templates.ts'
 import invitations from './invitations.ts'
 import jobs from './jobs.ts'
@@ -13,7 +15,7 @@ import seeds from './seeds.ts'
 /** Every admin route authenticates first (cookie or API key); role checks live in core. */
 const adminRoutes: FastifyPluginAsync<{ services: Services }> = async (app, opts) => {
   app.addHook('onRequest', app.authenticate)
-  for (const routes of [apiKeys, members, seeds, assessments, emailTemplates, invitations, review, mail, jobs]) {
+  for (const routes of [apiKeys, members, seeds, assessments, emailTemplates, invitations, review, archive, dashboard, mail, jobs]) {
     await app.register(routes, opts)
   }
 }

@@ -1,4 +1,5 @@
-import { MAX_CANDIDATES_PER_CALL, type Services } from '@takehome/core'
+import { Readable } from 'node:stream'
+import { MAX_CANDIDATES_PER_CALL, MAX_EXTENSION_DAYS, RESEND_INTERVAL_SECONDS, type Services } from '@takehome/core'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actorOf } from '../../plugins/app/auth.ts'
@@ -9,6 +10,12 @@ import {
   presentInvitationDetail,
 } from '../../presenters.ts'
 import { admin, emailField, errors, idParams, text } from '../common.ts'
+
+/** A row of the invitation table: the invitation, its final commit and how long the candidate took. */
+const invitationRowSchema = invitationSchema.extend({
+  final_sha: z.string().nullable(),
+  time_taken_seconds: z.number().nullable().describe('from Start to submit, expiry or revoke; null while not started or still working'),
+})
 
 const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
   const tags = ['invitations']
@@ -72,14 +79,40 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
         tags,
         security: admin,
         querystring: z.object({ assessment_id: z.uuid({ error: 'must be a UUID' }).optional() }),
-        response: { 200: z.object({ invitations: z.array(invitationSchema) }), ...errors },
+        response: { 200: z.object({ invitations: z.array(invitationRowSchema) }), ...errors },
       },
     },
     async (request) => ({
-      invitations: (
-        await services.invitations.list(actorOf(request), { assessmentId: request.query.assessment_id })
-      ).map(presentInvitation),
+      invitations: (await services.invitations.list(actorOf(request), { assessmentId: request.query.assessment_id })).map((row) => ({
+        ...presentInvitation(row),
+        final_sha: row.finalSha,
+        time_taken_seconds: row.timeTakenSeconds,
+      })),
     }),
+  )
+
+  app.get(
+    '/api/assessments/:id/invitations.csv',
+    {
+      schema: {
+        tags,
+        security: admin,
+        summary: "The assessment's invitations as CSV, one row per candidate, by email",
+        description:
+          'Columns: name, email, status, start_deadline, complete_deadline, started_at, submitted_at (ISO 8601, UTC), time_taken ' +
+          '(hours:minutes:seconds), final_sha. RFC 4180, UTF-8 with a byte order mark (for spreadsheets), streamed. A cell that ' +
+          "starts with =, +, -, @, a tab or a CR is prefixed with ' so no spreadsheet runs it as a formula.",
+        params: idParams,
+        response: {
+          200: { content: { 'text/csv': { schema: z.instanceof(Readable).describe('the CSV, streamed') } } },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { stream, filename } = await services.invitations.exportCsv(actorOf(request), request.params.id)
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`).send(stream)
+    },
   )
 
   app.get(
@@ -108,6 +141,51 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
       },
     },
     async (request) => presentInvitation(await services.invitations.revoke(actorOf(request), request.params.id)),
+  )
+
+  app.post(
+    '/api/invitations/:id/extend',
+    {
+      schema: {
+        tags,
+        security: admin,
+        summary: 'Move a deadline later, with the reason, which is audited',
+        description:
+          'The start deadline while the candidate has not started (sent, accepted); the complete deadline while they work ' +
+          `(started), and their git access with it. \`until\` must be later than the current deadline and at most ${MAX_EXTENSION_DAYS} ` +
+          'days from now. 409 `start_deadline_not_extendable` / `complete_deadline_not_extendable` in another state, 409 ' +
+          '`deadline_passed` once the deadline has gone by; 422 `deadline_not_later`, `deadline_too_far`.',
+        params: idParams,
+        body: z.object({
+          deadline: z.enum(['start', 'complete'], { error: 'must be start or complete' }),
+          until: z.iso
+            .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-12-01T17:00:00Z' })
+            .transform((v) => new Date(v)),
+          reason: text(500).regex(/[\p{L}\p{N}]/u, { error: 'say why, in words' }),
+        }),
+        response: { 200: invitationSchema, ...errors },
+      },
+    },
+    async (request) => presentInvitation(await services.invitations.extend(actorOf(request), request.params.id, request.body)),
+  )
+
+  app.post(
+    '/api/invitations/:id/resend',
+    {
+      schema: {
+        tags,
+        security: admin,
+        summary: 'Send the invite email again, with the same start link',
+        description:
+          'Before the candidate starts and before the start deadline (409 `invitation_not_resendable`, `deadline_passed`); ' +
+          `at most once in ${RESEND_INTERVAL_SECONDS} s per invitation (429 \`resend_too_soon\`). Queued like the first invite; ` +
+          'sent_at becomes the time of this send.',
+        params: idParams,
+        response: { 202: invitationSchema, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply.status(202).send(presentInvitation(await services.invitations.resend(actorOf(request), request.params.id))),
   )
 
   app.post(

@@ -10,7 +10,7 @@ import { AppError } from '../../errors.ts'
 import { runGit } from '../../git.ts'
 import { boundedDiff, streamRawDiff } from '../git-diff.ts'
 import type { GitHost, RemoteRepositories } from '../git-host.ts'
-import { commitBase, fetchDefaultBranch, listCommits, ownGit, SHA } from '../git-repository.ts'
+import { commitBase, fetchDefaultBranch, listCommits, ownGit, SHA, streamZip } from '../git-repository.ts'
 import { CANDIDATE_SLUG } from '../local-git-host.ts'
 import type { WebhookDeliveryLog } from '../webhook-deliveries.ts'
 import { createGitHubClients, DEFAULT_PACING, type GitHubConfig, githubError, type GitHubPacing, requestFailure, statusOf } from './client.ts'
@@ -505,6 +505,10 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
 
     async commits(repoFullName, base, head) {
       return listCommits(await cacheWith(repoFullName, [base, head]), base, head)
+    },
+
+    async zipArchive(repoFullName, sha, maxBytes) {
+      return streamZip(await cacheWith(repoFullName, [sha]), sha, maxBytes)
     },
   }
 }
