@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CANDIDATE_SLUG, type GitHost, httpBackendEnv, REFUSAL_MESSAGES, relayCgiAnswer, type Services } from '@takehome/core'
+import { basicAuthPassword, CANDIDATE_SLUG, type GitHost, httpBackendEnv, REFUSAL_MESSAGES, relayCgiAnswer, type Services } from '@takehome/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { type Endpoint, type GitBackend, type GitLimits, type GitRequest, type GitService, type Opened, pushLimit, refusal, type Running, size, supervise } from './exchange.ts'
 import { createGitHubProxy } from './github-proxy.ts'
@@ -92,7 +92,7 @@ export const gitGateway: FastifyPluginAsync<GatewayOptions> = async (app, { serv
       return reply.status(405).send({ error: { code: 'method_not_allowed', message: `${request.method} is not used here`, request_id: request.id } })
     }
 
-    const password = basicPassword(request.headers.authorization)
+    const password = basicAuthPassword(request.headers.authorization)
     if (password === undefined) {
       // git sends credentials only after being asked for them.
       return reply.status(401).header('www-authenticate', 'Basic realm="Takehome"').send('authentication required\n')
@@ -216,13 +216,6 @@ function localBackend(projectRoot: string | undefined, limits: GitLimits): GitBa
   }
 }
 
-function basicPassword(header: string | undefined): string | undefined {
-  const encoded = header && /^basic\s+(\S+)\s*$/i.exec(header)?.[1]
-  if (!encoded) return undefined
-  const decoded = Buffer.from(encoded, 'base64').toString('utf8')
-  const colon = decoded.indexOf(':')
-  return colon < 0 ? undefined : decoded.slice(colon + 1)
-}
 
 /** Per-request git configuration, which git reads from the environment before any file. */
 function gitConfigEnv(config: Record<string, string>): Record<string, string> {

@@ -4,6 +4,15 @@ import type { Readable } from 'node:stream'
 /** A CGI head is a few lines: one that never ends is not buffered without bound. */
 export const MAX_CGI_HEAD_BYTES = 64 * 1024
 
+/** The password of an `Authorization: Basic` header (git sends the credential it was given there), if it is one. */
+export function basicAuthPassword(header: string | undefined): string | undefined {
+  const encoded = header && /^basic\s+(\S+)\s*$/i.exec(header)?.[1]
+  if (!encoded) return undefined
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  return colon < 0 ? undefined : decoded.slice(colon + 1)
+}
+
 export interface HttpBackendRequest {
   /** The directory the repository paths are under. */
   projectRoot: string

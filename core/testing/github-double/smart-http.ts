@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { readFile, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
-import { httpBackendEnv, relayCgiAnswer } from '../../src/git-cgi.ts'
+import { basicAuthPassword, httpBackendEnv, relayCgiAnswer } from '../../src/git-cgi.ts'
 import { pushWebhooks } from './push.ts'
 import { botJson, covers, type DoubleState, emitSubscribed } from './state.ts'
 import { allows } from './tokens.ts'
@@ -16,13 +16,6 @@ const MAX_REQUEST_MS = 5 * 60_000
 
 export const isGitPath = (pathname: string) => GIT_PATH.test(pathname)
 
-function basicPassword(header: string | undefined): string | undefined {
-  const encoded = header && /^basic\s+(\S+)\s*$/i.exec(header)?.[1]
-  if (!encoded) return undefined
-  const decoded = Buffer.from(encoded, 'base64').toString('utf8')
-  const colon = decoded.indexOf(':')
-  return colon < 0 ? undefined : decoded.slice(colon + 1)
-}
 
 /**
  * git smart HTTP as GitHub serves it: Basic auth with an installation token as the
@@ -42,7 +35,7 @@ export async function serveGit(state: DoubleState, req: IncomingMessage, res: Se
   const push = service === 'git-receive-pack'
   const repo = state.repos.get(`${owner}/${name}`)
 
-  const password = basicPassword(req.headers.authorization)
+  const password = basicAuthPassword(req.headers.authorization)
   const askForCredentials = (message: string) => text(401, message, { 'www-authenticate': 'Basic realm="GitHub"' })
   const token = password === undefined ? undefined : state.tokens.live(password)
   if (password !== undefined && !token) return askForCredentials('Invalid username or token. Password authentication is not supported for Git operations.')
