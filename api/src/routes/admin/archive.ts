@@ -17,8 +17,8 @@ const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { serv
         summary: "The candidate's repository at its final commit, as a zip",
         description:
           'Streamed as `git archive` makes it, without a length. Once the invitation has a final commit (submitted, expired or ' +
-          `revoked after starting); before that 409 \`no_final_commit\`. An archive past ${ARCHIVE_MAX_BYTES / MiB} MiB is stopped ` +
-          'and the response aborted, so the download fails rather than ending as a broken file.',
+          `revoked after starting); before that 409 \`no_final_commit\`. An archive past ${ARCHIVE_MAX_BYTES / MiB} MiB, or still ` +
+          'being read after 10 minutes, is stopped and the response aborted, so the download fails rather than ending as a broken file.',
         params: idParams,
         response: {
           200: { content: { 'application/zip': { schema: z.instanceof(Readable).describe('the zip, streamed') } } },
