@@ -75,6 +75,8 @@ export function fakeAccess(options: { remainingMs?: number; grant?: Partial<Gran
     forget(invitationId) {
       for (const listener of listeners) listener(invitationId)
     },
+    // Nothing is remembered here: every check reads `state` afresh.
+    reread() {},
     onForget(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)

@@ -68,4 +68,12 @@ t.test('a token presented again is judged from memory: no HMAC, no read, the dea
   t.equal(access.checkCached(token, {}), undefined, 'forgotten: not from memory')
   t.match(await access.check(token, { context: 'git' }), { ok: true })
   t.same([hashed, reads()], [2, 2], 'read again after forget')
+
+  const stopped: string[] = []
+  access.onForget((id) => stopped.push(id))
+  access.reread('invitation-1')
+  t.equal(access.checkCached(token, {}), undefined, 'reread: not from memory')
+  t.same(stopped, [], 'reread stops no work under way')
+  access.forget('invitation-1')
+  t.same(stopped, ['invitation-1'], 'forget does')
 })

@@ -114,6 +114,10 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
     return Object.freeze({ ...rest, revoked: revokedAt !== null })
   }
 
+  function reread(invitationId: string) {
+    for (const [token, { grant }] of cache) if (grant.invitationId === invitationId) cache.delete(token)
+  }
+
   function freshEntry(token: string): CacheEntry | undefined {
     const cached = cache.get(token)
     return cached && Date.now() - cached.readAt < cacheTtlMs ? cached : undefined
@@ -187,11 +191,14 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
       return access?.ok ? access : undefined
     },
 
-    /** Drops what this process remembers about an invitation's tokens (after submit, expiry, revoke). */
+    /** Drops what this process remembers about an invitation's tokens, and stops its work under way (after submit, expiry, revoke). */
     forget(invitationId: string) {
-      for (const [token, { grant }] of cache) if (grant.invitationId === invitationId) cache.delete(token)
+      reread(invitationId)
       for (const listener of forgetListeners) listener(invitationId)
     },
+
+    /** Makes the next check of an invitation's tokens read them afresh (a deadline moved), leaving its work under way alone. */
+    reread,
 
     /**
      * Calls `listener` whenever an invitation's access ends in this process, so work already

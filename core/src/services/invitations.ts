@@ -39,7 +39,7 @@ export interface InvitationDeps {
   clock: Clock
   lifecycle: Lifecycle
   templates: EmailTemplateService
-  access: Pick<AccessService, 'forget'>
+  access: Pick<AccessService, 'forget' | 'reread'>
   /** Origin of the pages candidates open (`APP_BASE_URL`). */
   appBaseUrl: string
 }
@@ -375,7 +375,7 @@ export function createInvitationService({ db, tokens, clock, lifecycle, template
         })
         return changed!
       })
-      if (deadline === 'complete') access.forget(id)
+      if (deadline === 'complete') access.reread(id)
       return updated
     },
 
