@@ -1,6 +1,6 @@
 import type { Metadata } from 'next'
 import type { ReactNode } from 'react'
-import Link from 'next/link'
+import { SiteFrame } from '../components/site-frame'
 import './globals.css'
 
 export const metadata: Metadata = {
@@ -12,12 +12,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
-        <header className="site-header">
-          <Link href="/" className="wordmark">
-            Takehome
-          </Link>
-        </header>
-        <main className="site-main">{children}</main>
+        <SiteFrame>{children}</SiteFrame>
       </body>
     </html>
   )

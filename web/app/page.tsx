@@ -1,4 +1,9 @@
-export default function Home() {
+import { redirect } from 'next/navigation'
+import { currentAccount } from '../features/account/account-api'
+
+/** The landing for visitors; someone already signed in goes straight to their dashboard. */
+export default async function Home() {
+  if (await currentAccount()) redirect('/dashboard')
   return (
     <article className="card" aria-labelledby="home-title">
       <h1 id="home-title">Takehome</h1>
@@ -8,8 +13,8 @@ export default function Home() {
       </p>
       <div className="notice notice-info">
         <p>
-          <strong>The admin screens are coming.</strong> Today, admins create assessments and invite candidates through
-          the HTTP API, documented at <a href="/docs">/docs</a>.
+          <strong>Hiring teams</strong> <a href="/login">log in</a> to the console to create assessments, invite
+          candidates and review their work. Scripts use the HTTP API, documented at <a href="/docs">/docs</a>.
         </p>
       </div>
       {/* Plain anchors, not next/link: these paths are served by the API, not by this app. */}

@@ -1,13 +1,31 @@
 'use client'
 
-import { useActionState } from 'react'
+import { useRouter } from 'next/navigation'
+import { useActionState, useEffect } from 'react'
 import { logIn } from './actions'
 import { IDLE } from './action-state'
 import { Field, FormAlert, SubmitButton } from './fields'
 import { NextSteps, SignedInAs } from './outcomes'
 
+/**
+ * Where to go once logged in: the console page that sent the browser here (`?next=`), if
+ * it is a page of this site, else the dashboard. Anything that resolves elsewhere (`//host`)
+ * is ignored, so a crafted link cannot send a fresh session elsewhere.
+ */
+function destination(): string {
+  const next = new URLSearchParams(window.location.search).get('next')
+  if (!next?.startsWith('/')) return '/dashboard'
+  const url = new URL(next, window.location.origin)
+  return url.origin === window.location.origin ? url.pathname + url.search + url.hash : '/dashboard'
+}
+
 export function LoginForm() {
   const [state, action, pending] = useActionState(logIn, IDLE)
+  const router = useRouter()
+  const loggedIn = Boolean(state.done)
+  useEffect(() => {
+    if (loggedIn) router.replace(destination())
+  }, [loggedIn, router])
   if (state.done) {
     return (
       <>

@@ -1,0 +1,28 @@
+'use client'
+
+import { Check, Copy } from 'lucide-react'
+import { useState } from 'react'
+import { Button, type ButtonProps } from '../../components/ui/button'
+import { useToast } from '../../components/ui/toast'
+
+/** Puts `text` on the clipboard and says so; `label` names what is copied, for screen readers too. */
+export function CopyButton({ text, label, children, ...props }: ButtonProps & { text: string; label: string }) {
+  const toast = useToast()
+  const [copied, setCopied] = useState(false)
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text)
+      setCopied(true)
+      toast(`${label} copied`)
+      setTimeout(() => setCopied(false), 2000)
+    } catch {
+      toast(`Could not copy: your browser refused the clipboard.`, 'danger')
+    }
+  }
+  return (
+    <Button variant="ghost" size="sm" aria-label={`Copy ${label.toLowerCase()}`} onClick={() => void copy()} {...props}>
+      {copied ? <Check aria-hidden /> : <Copy aria-hidden />}
+      {children}
+    </Button>
+  )
+}
