@@ -1,10 +1,10 @@
 import type { ComponentProps } from 'react'
 import { cn } from '../../lib/cn'
 
-/** A table that scrolls sideways inside its own box, so a narrow screen never scrolls the page. */
+/** A table that scrolls sideways inside its own box (which also holds its visually hidden headers), so a narrow screen never scrolls the page. */
 export function Table({ className, ...props }: ComponentProps<'table'>) {
   return (
-    <div className="w-full overflow-x-auto">
+    <div className="relative w-full overflow-x-auto">
       <table className={cn('w-full text-left text-sm', className)} {...props} />
     </div>
   )
