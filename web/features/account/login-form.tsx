@@ -5,18 +5,18 @@ import { useActionState, useEffect } from 'react'
 import { logIn } from './actions'
 import { IDLE } from './action-state'
 import { Field, FormAlert, SubmitButton } from './fields'
-import { NextSteps, SignedInAs } from './outcomes'
+import { SignedInAs } from './outcomes'
 
 /**
- * Where to go once logged in: the console page that sent the browser here (`?next=`), if
- * it is a page of this site, else the dashboard. Anything that resolves elsewhere (`//host`)
- * is ignored, so a crafted link cannot send a fresh session elsewhere.
+ * The console page that sent the browser here (`?next=`), to go back to once logged in, if
+ * it is a page of this site. Anything that resolves elsewhere (`//host`) is ignored, so a
+ * crafted link cannot send a fresh session elsewhere.
  */
-function destination(): string {
+function returnTo(): string | undefined {
   const next = new URLSearchParams(window.location.search).get('next')
-  if (!next?.startsWith('/')) return '/dashboard'
+  if (!next?.startsWith('/')) return undefined
   const url = new URL(next, window.location.origin)
-  return url.origin === window.location.origin ? url.pathname + url.search + url.hash : '/dashboard'
+  return url.origin === window.location.origin ? url.pathname + url.search + url.hash : undefined
 }
 
 export function LoginForm() {
@@ -24,7 +24,8 @@ export function LoginForm() {
   const router = useRouter()
   const loggedIn = Boolean(state.done)
   useEffect(() => {
-    if (loggedIn) router.replace(destination())
+    const next = loggedIn ? returnTo() : undefined
+    if (next) router.replace(next)
   }, [loggedIn, router])
   if (state.done) {
     return (
@@ -35,7 +36,11 @@ export function LoginForm() {
           </p>
         </div>
         <SignedInAs session={state.done.session} />
-        <NextSteps />
+        <p>
+          <a className="button" href="/dashboard">
+            Go to the dashboard
+          </a>
+        </p>
       </>
     )
   }
