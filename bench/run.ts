@@ -15,6 +15,7 @@ import { benchConcurrent, CONCURRENT } from './concurrent.ts'
 import { benchDiff, DIFFS } from './diff.ts'
 import { describeMachine } from './machine.ts'
 import { createLargeRepo, createSmallRepo } from './repos.ts'
+import { benchReviewPage } from './review-page.ts'
 import { fmtInt, fmtMiB, fmtMs, fmtRatio, fmtS, verdict } from './stats.ts'
 import { benchThroughput, THROUGHPUT } from './throughput.ts'
 
@@ -63,8 +64,10 @@ try {
   double = undefined
   // In a server process of its own, so its RSS is not this process's.
   const d = await benchDiff(progress)
+  // (e) needs the built web app and Chromium; its report says so when either is missing.
+  const e = await benchReviewPage(progress)
   const modes = [local, github]
-  failed = modes.some((m) => !m.a.ok || !m.c.ok) || !d.ok
+  failed = modes.some((m) => !m.a.ok || !m.c.ok) || !d.ok || !e.ok
 
   print(header)
   for (const m of modes) {
@@ -91,6 +94,7 @@ try {
         .join(' ')}`,
     ].join('\n'),
   )
+  print(e.report)
 } finally {
   await double?.close()
   rmSync(large.dir, { recursive: true, force: true })
