@@ -159,6 +159,9 @@ function start() {
 
 function bench() {
   install()
+  // (e) opens the review page in Chromium, served by the built web app.
+  ensureChromium()
+  buildWeb()
   step('Benchmarks (the report is printed when all have run)')
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts'], { cwd: root, stdio: 'inherit', env })
   process.exit(result.status ?? 1)

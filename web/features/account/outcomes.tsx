@@ -47,15 +47,15 @@ export function SignedInAs({ session }: { session: AccountSession | null }) {
   )
 }
 
-/** Where a logged-in admin goes from here while the admin console does not exist yet. */
+/** Where a logged-in member goes from here: the console, or the API for scripts. */
 export function NextSteps() {
   return (
     <section aria-labelledby="next-title">
       <h2 id="next-title">What next</h2>
       <p>
-        The admin screens are not built yet. Until they are, you manage assessments and candidates through the HTTP API,
-        documented at <a href="/docs">/docs</a>. To call it from your own scripts, create an API key with{' '}
-        <code>POST /api/api-keys</code> while logged in.
+        Go to the <a href="/dashboard">dashboard</a> to manage seeds, assessments and candidates. To script the same
+        work, use the HTTP API documented at <a href="/docs">/docs</a> with an API key from{' '}
+        <code>POST /api/api-keys</code>.
       </p>
     </section>
   )

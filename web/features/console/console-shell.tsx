@@ -34,7 +34,6 @@ const NAV: NavItem[] = [
   { href: '/seeds', label: 'Seeds' },
   // The mailbox holds start links: the API shows it to those who manage only.
   { href: '/mailbox', label: 'Mailbox', roles: canManage },
-  { href: '/settings', label: 'Settings' },
 ]
 
 /** Where the login page sends the browser back to, once logged in: this page. */
