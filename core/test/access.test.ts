@@ -18,19 +18,40 @@ t.test('malformed access tokens are refused without touching the database', asyn
   await access.flushLastUsed() // nothing collected: nothing written
 })
 
-/** A database that holds one access token's row: what the access service's one query reads. */
-function dbHolding(row: Record<string, unknown>) {
+/** A database that holds one access token's row: what the access service's one query reads, after `gate` if given. */
+function dbHolding(row: Record<string, unknown>, gate?: Promise<void>) {
   let reads = 0
   const query = {
     from: () => query,
     innerJoin: () => query,
     where: async () => {
       reads++
+      await gate
       return [row]
     },
   }
   return { db: { select: () => query } as unknown as Db, reads: () => reads }
 }
+
+t.test('a read that a forget overtook is not remembered', async (t) => {
+  const clock = createTestClock()
+  const deadline = new Date(clock.now().getTime() + 60_000)
+  let open = () => {}
+  const gate = new Promise<void>((resolve) => (open = resolve))
+  const { db, reads } = dbHolding(
+    { tokenId: 't', orgId: 'o', invitationId: 'i', expiresAt: deadline, revokedAt: null, slug: 's', repoFullName: 'r', archived: false, status: 'started', completeDeadline: deadline, maxPushBytes: null, allowWorkflowChanges: false },
+    gate,
+  )
+  const access = createAccessService({ db, tokens: createTokenHasher('p'.repeat(40)), clock })
+  const token = generateToken('access')
+  const checking = access.check(token, { context: 'git' })
+  access.forget('i') // a submit committed while the row was being read
+  open()
+  t.match(await checking, { ok: true }, 'the request in flight is judged on what it read')
+  t.equal(access.checkCached(token, {}), undefined, 'but that read is not kept')
+  await access.check(token, { context: 'git' })
+  t.equal(reads(), 2, 'the next check reads again')
+})
 
 t.test('a token presented again is judged from memory: no HMAC, no read, the deadline and forget still count', async (t) => {
   const clock = createTestClock()

@@ -87,6 +87,8 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
   const lastRefusalAudit = new Map<string, number>()
   const forgetListeners = new Set<(invitationId: string) => void>()
   const MAX_ENTRIES = 10_000
+  /** Counts `reread`s (and so `forget`s), to tell a read that raced one. */
+  let forgets = 0
 
   async function load(hash: string): Promise<Grant | null> {
     const [row] = await db
@@ -115,6 +117,7 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
   }
 
   function reread(invitationId: string) {
+    forgets++
     for (const [token, { grant }] of cache) if (grant.invitationId === invitationId) cache.delete(token)
   }
 
@@ -125,8 +128,11 @@ export function createAccessService({ db, tokens, clock, cacheTtlMs = 5_000, ref
 
   /** The token's grant read afresh (null: unknown), remembered for the next presentations. */
   async function grantFor(token: string, hash: string): Promise<Grant | null> {
+    const before = forgets
     const grant = await load(hash)
-    if (grant) {
+    // A revoke or submit that forgot the invitation while this read was in flight may have
+    // committed after it: what was read then is not kept (this request still judges it).
+    if (grant && forgets === before) {
       if (cache.size >= MAX_ENTRIES) cache.clear()
       cache.set(token, { hash, grant, readAt: Date.now() })
     } else cache.delete(token)

@@ -6,18 +6,10 @@ import { logIn } from './actions'
 import { IDLE } from './action-state'
 import { Field, FormAlert, SubmitButton } from './fields'
 import { SignedInAs } from './outcomes'
+import { returnPath } from './return-to'
 
-/**
- * The console page that sent the browser here (`?next=`), to go back to once logged in, if
- * it is a page of this site. Anything that resolves elsewhere (`//host`) is ignored, so a
- * crafted link cannot send a fresh session elsewhere.
- */
-function returnTo(): string | undefined {
-  const next = new URLSearchParams(window.location.search).get('next')
-  if (!next?.startsWith('/')) return undefined
-  const url = new URL(next, window.location.origin)
-  return url.origin === window.location.origin ? url.pathname + url.search + url.hash : undefined
-}
+/** The console page that sent the browser here (`?next=`), if it is a page of this site. */
+const returnTo = () => returnPath(new URLSearchParams(window.location.search).get('next'), window.location.origin)
 
 export function LoginForm() {
   const [state, action, pending] = useActionState(logIn, IDLE)
