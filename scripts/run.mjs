@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { notRunReport, tapCounts, underCI } from './tap-report.mjs'
+import { failureReport, notRunReport, tapCounts, underCI } from './tap-report.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const env = {
@@ -140,6 +140,8 @@ async function test() {
   const passed = results.reduce((n, r) => n + r.passed, 0)
   const failed = results.reduce((n, r) => n + r.failed, 0) + skips.failures
   console.log(`\nSuite time: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  const failedText = failureReport(results)
+  if (failedText) console.log(failedText)
   console.log(skips.text)
   console.log(`${passed} passed, ${failed} failed`)
   process.exit(failed > 0 || results.some((r) => r.status !== 0) ? 1 : 0)

@@ -1,13 +1,10 @@
 // The pages emailed account links open, in a real browser against the real embedded-default
 // process (scripts/start.ts) with SIGNUP=open and emails going to the Resend double: join an
 // organisation from a member invitation, reset a password, confirm an open sign-up, log in.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { startResendDouble } from '@takehome/core/testing'
 import type { BrowserContext, Page } from 'playwright-core'
 import t from 'tap'
-import { freePort, launch, launchChromium, productClient, ready, requireWebBuild, waitFor } from './helpers.ts'
+import { launchChromium, requireWebBuild, startProduct, waitFor } from './helpers.ts'
 
 requireWebBuild()
 
@@ -20,25 +17,12 @@ const SCREENSHOTS = '/tmp/takehome-account'
 
 const resend = await startResendDouble()
 t.teardown(() => resend.close())
-const port = await freePort()
-const base = `http://localhost:${port}`
-const dataDir = mkdtempSync(path.join(tmpdir(), 'takehome-account-'))
-const run = launch({
-  PORT: String(port),
-  DATA_DIR: dataDir,
+const { base, run, request } = await startProduct(t, {
   SIGNUP: 'open',
   RESEND_API_KEY: resend.apiKey,
   RESEND_API_URL: resend.url,
   EMAIL_FROM: 'Takehome <hiring@example.com>',
 })
-t.teardown(async () => {
-  run.child.kill('SIGKILL')
-  await run.exited
-  rmSync(dataDir, { recursive: true, force: true })
-})
-await ready(run, Date.now())
-
-const request = productClient(base)
 const owner = await request('POST', '/api/auth/signup', { body: OWNER })
 if (owner.status !== 201) throw new Error(`owner sign-up answered ${owner.status}`)
 const ownerCookie = owner.headers.getSetCookie()[0]!.split(';')[0]!

@@ -6,10 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import AxeBuilder from '@axe-core/playwright'
 import { createSourceRepo } from '@takehome/core/testing'
-import t, { type Test } from 'tap'
-import { freePort, launch, launchChromium, productClient, ready, requireWebBuild } from './helpers.ts'
+import t from 'tap'
+import { launchChromium, pageChecker, requireWebBuild, startProduct } from './helpers.ts'
 
 requireWebBuild()
 
@@ -20,18 +19,7 @@ const OWNER = { email: 'owner@example.com', password: 'a long password', org_nam
 const SCREENSHOTS = mkdtempSync(path.join(tmpdir(), 'takehome-console-'))
 const UI_WAIT = { timeout: 30_000 }
 
-const port = await freePort()
-const base = `http://localhost:${port}`
-const dataDir = mkdtempSync(path.join(tmpdir(), 'takehome-console-data-'))
-const run = launch({ PORT: String(port), DATA_DIR: dataDir })
-t.teardown(async () => {
-  run.child.kill('SIGKILL')
-  await run.exited
-  rmSync(dataDir, { recursive: true, force: true })
-})
-await ready(run, Date.now())
-
-const request = productClient(base)
+const { base, request } = await startProduct(t)
 const signup = await request('POST', '/api/auth/signup', { body: OWNER })
 if (signup.status !== 201) throw new Error(`sign-up answered ${signup.status}`)
 const source = createSourceRepo({ files: { 'README.md': '# Exercise\n', 'src/app.js': 'export default 1\n' } })
@@ -46,27 +34,7 @@ const page = await context.newPage()
 /** A toast's words (Radix also repeats them in its screen-reader announcement). */
 const toast = (words: string) => page.getByText(words).first()
 
-/**
- * What every console page must pass: no serious or critical axe-core violation, no
- * sideways scrolling at 375 px (the menu folded away), and a screenshot at each width.
- */
-async function checkPage(t: Test, name: string) {
-  await page.getByRole('main').waitFor(UI_WAIT)
-  const results = await new AxeBuilder({ page }).analyze()
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  t.same(
-    serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `${name}: no serious or critical axe-core violations`,
-  )
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true })
-  await page.setViewportSize({ width: 375, height: 800 })
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
-  t.equal(overflow, 0, `${name}: no horizontal scroll at 375 px`)
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-375.png`), fullPage: true })
-  await page.setViewportSize({ width: 1280, height: 900 })
-  t.comment(`screenshots: ${path.join(SCREENSHOTS, name)}*.png`)
-}
+const checkPage = pageChecker(page, SCREENSHOTS)
 
 t.test('a signed-out visit goes to the login page, and back once logged in', async (t) => {
   await page.goto(`${base}/seeds`)

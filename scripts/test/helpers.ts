@@ -1,11 +1,13 @@
 // Starting the real product (scripts/start.ts, the embedded default) as a child process,
 // for the tests that meet it as an outsider does: over HTTP, by its signals and its output.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium } from 'playwright-core'
+import AxeBuilder from '@axe-core/playwright'
+import { type Browser, chromium, type Page } from 'playwright-core'
 import type { Test } from 'tap'
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -62,6 +64,21 @@ export async function ready(run: Running, started: number): Promise<number> {
   })
 }
 
+/** The real product on a free port with a DATA_DIR of its own, killed and its data removed when `t` ends. */
+export async function startProduct(t: Test, env: Record<string, string> = {}) {
+  const port = await freePort()
+  const base = `http://localhost:${port}`
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'takehome-product-'))
+  const run = launch({ PORT: String(port), DATA_DIR: dataDir, ...env })
+  t.teardown(async () => {
+    run.child.kill('SIGKILL')
+    await run.exited
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+  await ready(run, Date.now())
+  return { base, run, dataDir, request: productClient(base) }
+}
+
 /** JSON requests to a running product, as a browser on its own origin sends them (cookie writes need the Origin). */
 export function productClient(base: string) {
   return async (method: string, url: string, options: { cookie?: string; body?: unknown } = {}) => {
@@ -116,4 +133,35 @@ export async function launchChromium(t: Test): Promise<Browser> {
   })
   t.teardown(() => browser.close())
   return browser
+}
+
+/** The page's serious and critical axe-core violations, each as `rule: target (why)`. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze()
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => `${n.target.join(' ')} (${n.failureSummary})`).join(', ')}`)
+}
+
+/** How far the page scrolls sideways: 0 when it fits the viewport. */
+export const horizontalOverflow = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+
+/**
+ * What every console page must pass, as a function of the page's name: no serious or
+ * critical axe-core violation, no sideways scrolling at 375 px, and a screenshot at each
+ * width in `dir`. The viewport is put back to `width` afterwards.
+ */
+export function pageChecker(page: Page, dir: string, width = 1280) {
+  return async (t: Test, name: string) => {
+    await page.getByRole('main').waitFor({ timeout: 30_000 })
+    t.same(await seriousViolations(page), [], `${name}: no serious or critical axe-core violations`)
+    await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true })
+    const { height } = page.viewportSize() ?? { height: 900 }
+    await page.setViewportSize({ width: 375, height: 800 })
+    t.equal(await horizontalOverflow(page), 0, `${name}: no horizontal scroll at 375 px`)
+    await page.screenshot({ path: path.join(dir, `${name}-375.png`), fullPage: true })
+    await page.setViewportSize({ width, height })
+    t.comment(`screenshots: ${path.join(dir, name)}*.png`)
+  }
 }

@@ -6,11 +6,10 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import AxeBuilder from '@axe-core/playwright'
 import { candidateMachine, createSourceRepo } from '@takehome/core/testing'
 import type { BrowserContext, Page } from 'playwright-core'
 import t, { type Test } from 'tap'
-import { freePort, launch, launchChromium, productClient, ready, requireWebBuild, waitFor } from './helpers.ts'
+import { horizontalOverflow, launchChromium, requireWebBuild, seriousViolations, startProduct, waitFor } from './helpers.ts'
 
 requireWebBuild()
 
@@ -23,14 +22,7 @@ interface Invited {
 
 /** A fresh product with a signed-up owner, a seed and an assessment, set up over the API. */
 async function product(t: Test) {
-  const port = await freePort()
-  const base = `http://localhost:${port}`
-  const run = launch({ PORT: String(port), DATA_DIR: mkdtempSync(path.join(tmpdir(), 'takehome-review-')) })
-  t.teardown(() => {
-    run.child.kill('SIGKILL')
-  })
-  await ready(run, Date.now())
-  const api = productClient(base)
+  const { base, request: api } = await startProduct(t)
   const call = async (method: string, url: string, options: { cookie?: string; body?: unknown } = {}) => {
     const res = await api(method, url, options)
     if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`)
@@ -78,13 +70,7 @@ async function product(t: Test) {
 }
 
 async function noSeriousViolations(t: Test, page: Page, what: string) {
-  const { violations } = await new AxeBuilder({ page }).analyze()
-  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  t.same(
-    serious.map((v) => `${v.id}: ${v.nodes.map((n) => `${n.target.join(' ')} (${n.failureSummary})`).join(', ')}`),
-    [],
-    `axe-core: no serious or critical violations (${what})`,
-  )
+  t.same(await seriousViolations(page), [], `axe-core: no serious or critical violations (${what})`)
 }
 
 /** A few frames, for the intersection observers to report what the first layout put in view. */
@@ -92,8 +78,6 @@ const settled = (page: Page) =>
   page.evaluate(async () => {
     for (let i = 0; i < 5; i++) await new Promise((resolve) => requestAnimationFrame(resolve))
   })
-
-const horizontalOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
 
 t.test('a reviewer reads the diff and the commit, comments on a line, rates and sends a follow-up', async (t) => {
   const app = await product(t)

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import t from 'tap'
-import { notRun, notRunReport, tapCounts, underCI } from '../tap-report.mjs'
+import { failureReport, failures, notRun, notRunReport, tapCounts, underCI } from '../tap-report.mjs'
 import { root } from './helpers.ts'
 
 /** The TAP stream of a real tap run over the fixtures, as scripts/run.mjs captures it. */
@@ -61,4 +61,24 @@ t.test('the report: listed locally, failures under CI, and a skip it cannot name
 t.test('CI is on for 1 and true only: CI=0 and CI=false are not CI', async (t) => {
   for (const value of ['1', 'true', 'TRUE', 'True']) t.equal(underCI({ CI: value }), true, `CI=${value}`)
   for (const value of [undefined, '', '0', 'false', 'FALSE', 'no', ' 1']) t.equal(underCI({ CI: value }), false, `CI=${value}`)
+})
+
+t.test('every failure is named once with the start of its diagnostics; todo failures are not failures', async (t) => {
+  const out = tapOutput('failures.mjs', 'skips.mjs')
+  const found = failures(out).map((f) => ({ ...f, test: f.test.replace(/^.*fixtures\//, '') }))
+  t.same(
+    found.map((f) => f.test),
+    [
+      'failures.mjs › submit › the state is submitted',
+      'failures.mjs › submit › a nested failure › the grant is cut',
+      'failures.mjs › a throw with no failed assertion › the database went away',
+    ],
+  )
+  t.ok(found.every((f) => f.diagnostics.length > 0 && f.diagnostics.length <= 12), 'each with up to 12 lines of diagnostics')
+  t.match(found[0]!.diagnostics.join('\n'), /found: 1[\s\S]*wanted: 2/)
+
+  const report = failureReport([{ label: 'PGlite', out }], { limit: 2 })
+  t.match(report, /^✗ Failed: 3\n  \[PGlite\] .*failures\.mjs › submit › the state is submitted\n      /)
+  t.match(report, /… and 1 more, above in the log$/)
+  t.equal(failureReport([{ label: 'PGlite', out: tapOutput('skips.mjs') }]), '', 'nothing failed: nothing to say')
 })
