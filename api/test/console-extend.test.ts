@@ -145,8 +145,10 @@ t.test('resend: the same start link again, once a minute at most, only before St
   const [ada, bob] = invitations as [Invited, Invited]
   t.equal((await mailbox(built, owner.headers, { kind: 'invite' })).filter((m) => m.to === ada.candidate_email).length, 1)
 
-  const tooSoon = expectError(t, await resend(ada.id, owner.headers), 429, 'resend_too_soon')
+  const early = await resend(ada.id, owner.headers)
+  const tooSoon = expectError(t, early, 429, 'resend_too_soon')
   t.match(tooSoon.details, { retry_after_seconds: 60 })
+  t.equal(early.headers['retry-after'], '60', 'and says when again in Retry-After')
   built.clock.advance(61_000)
   const res = await resend(ada.id, owner.headers)
   t.equal(res.statusCode, 202, res.body)

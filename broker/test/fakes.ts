@@ -117,11 +117,8 @@ export async function listen(t: Test, handler: http.RequestListener) {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
-/** The gateway and the broker on a loopback port, in GitHub mode when `remote` is given. */
-export async function serveBroker(
-  t: Test,
-  options: { access: Services['access']; remote?: Remote; limits?: Partial<Limits>; publicUrl?: (base: string) => string },
-) {
+/** A debug logger whose every line is kept in `lines`, for tests that check what was (not) logged. */
+export function capturedLogger() {
   const lines: string[] = []
   const logger = createLogger(
     'debug',
@@ -132,6 +129,15 @@ export async function serveBroker(
       },
     }),
   )
+  return { lines, logger }
+}
+
+/** The gateway and the broker on a loopback port, in GitHub mode when `remote` is given. */
+export async function serveBroker(
+  t: Test,
+  options: { access: Services['access']; remote?: Remote; limits?: Partial<Limits>; publicUrl?: (base: string) => string },
+) {
+  const { lines, logger } = capturedLogger()
   const app = Fastify({ loggerInstance: logger })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

@@ -3,14 +3,13 @@
 // Both must give git the same answer for every request.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Writable } from 'node:stream'
-import { createLogger, type GitHost, type Services } from '@takehome/core'
+import type { GitHost, Services } from '@takehome/core'
 import Fastify from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import t, { type Test } from 'tap'
 import { createFastCredential, credentialBroker, serverAnsweringFirst } from '../src/index.ts'
 import { createWindowCounter } from '../src/fast-credential.ts'
-import { ACCESS_TOKEN, fakeAccess, fakeRemote, INSTALLATION_TOKEN, listen, REPO } from './fakes.ts'
+import { ACCESS_TOKEN, capturedLogger, fakeAccess, fakeRemote, INSTALLATION_TOKEN, listen, REPO } from './fakes.ts'
 
 type Transport = 'route' | 'fast'
 const TRANSPORTS: Transport[] = ['route', 'fast']
@@ -40,16 +39,7 @@ async function send(url: string, options: { method?: string; headers?: Record<st
  * the app has, for what the fast path leaves to Fastify.
  */
 async function serve(t: Test, transport: Transport, options: { access: Services['access']; remote?: Remote; max?: number }) {
-  const lines: string[] = []
-  const logger = createLogger(
-    'debug',
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk))
-        done()
-      },
-    }),
-  )
+  const { lines, logger } = capturedLogger()
   const probe = http.createServer().listen(0, '127.0.0.1')
   await new Promise((resolve) => probe.once('listening', resolve))
   const { port } = probe.address() as AddressInfo

@@ -3,14 +3,16 @@
 // lock out candidates at other addresses. Each client binds its own loopback address
 // (Linux routes all of 127.0.0.0/8 to loopback).
 import http from 'node:http'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
+import { rmSync } from 'node:fs'
 import { createSourceRepo } from '@takehome/core/testing'
 import t from 'tap'
-import { freePort, launch, ready, requireWebBuild } from './helpers.ts'
+import { requireWebBuild, startProduct } from './helpers.ts'
 
 requireWebBuild()
+
+// Issue 9: a hiring round of 50 starting in the same minute, which one shared bucket (the web
+// process's own address) refused after about 20.
+const CANDIDATES = 50
 t.setTimeout(5 * 60_000)
 
 interface Answer {
@@ -58,19 +60,10 @@ async function submitStartForm(pageUrl: string, html: string, origin: string, lo
   })
 }
 
-t.test('60 bogus start-page requests from one address, then 20 candidates from 20 other addresses all start', async (t) => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'takehome-limits-'))
+t.test('60 bogus start-page requests from one address, then 50 candidates from 50 other addresses all start, all within one rate-limit window', async (t) => {
   const source = createSourceRepo()
-  const port = await freePort()
-  const base = `http://localhost:${port}`
-  const run = launch({ PORT: String(port), DATA_DIR: dataDir })
-  t.teardown(async () => {
-    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL')
-    await run.exited
-    rmSync(dataDir, { recursive: true, force: true })
-    rmSync(source.dir, { recursive: true, force: true })
-  })
-  await ready(run, Date.now())
+  t.teardown(() => rmSync(source.dir, { recursive: true, force: true }))
+  const { base } = await startProduct(t)
 
   const post = async (url: string, body: unknown, cookie?: string) => {
     const res = await fetch(`${base}${url}`, {
@@ -85,7 +78,7 @@ t.test('60 bogus start-page requests from one address, then 20 candidates from 2
   const cookie = signup.headers.getSetCookie()[0]!.split(';')[0]!
   const seed = await (await post('/api/seeds', { source_url: source.dir }, cookie)).json()
   const assessment = await (await post('/api/assessments', { seed_id: seed.id, title: 'Exercise', time_to_start: 'P3D', time_to_complete: 'P2D' }, cookie)).json()
-  const candidates = Array.from({ length: 20 }, (_, i) => ({ email: `candidate${i}@example.com` }))
+  const candidates = Array.from({ length: CANDIDATES }, (_, i) => ({ email: `candidate${i}@example.com` }))
   const { invitations } = (await (await post('/api/invitations', { assessment_id: assessment.id, candidates }, cookie)).json()) as {
     invitations: Array<{ start_url: string }>
   }
@@ -119,6 +112,6 @@ t.test('60 bogus start-page requests from one address, then 20 candidates from 2
       return view.status
     }),
   )
-  t.same(outcomes, invitations.map(() => 'started'), 'all 20 candidates opened their page and started')
+  t.same(outcomes, invitations.map(() => 'started'), `all ${CANDIDATES} candidates opened their page and started`)
   t.match((await send(bogusPage, abuser)).body, /Too many attempts/, 'and the abuser is still limited')
 })

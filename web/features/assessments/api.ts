@@ -1,7 +1,6 @@
 'use client'
 
 import { useQuery } from '@tanstack/react-query'
-import MarkdownIt from 'markdown-it'
 import { apiFetch } from '../../lib/console-api'
 
 /** An assessment as the API answers it. Durations are ISO 8601 ("P3D", "PT48H"). */
@@ -31,7 +30,3 @@ export const useAssessments = () =>
 export const useAssessment = (id: string) =>
   useQuery({ queryKey: assessmentKey(id), queryFn: ({ signal }) => apiFetch<Assessment>(`/api/assessments/${id}`, { signal }) })
 
-// As the API renders instructions for candidates (core/src/markdown.ts): raw HTML off, so
-// the preview shows exactly what the candidate will see and nothing the author typed runs.
-const md = new MarkdownIt({ html: false, linkify: true, typographer: false })
-export const renderMarkdown = (source: string | null | undefined) => (source ? md.render(source) : '')

@@ -13,6 +13,17 @@ import { humaniseDuration } from '../start/format'
 import { useAssessment, useAssessments } from './api'
 import { AssessmentForm } from './assessment-form'
 
+/** The way to a new assessment, for those who may create one. */
+export function NewAssessmentButton() {
+  const role = useRole()
+  if (!canManage(role)) return null
+  return (
+    <Button asChild>
+      <Link href="/assessments/new">New assessment</Link>
+    </Button>
+  )
+}
+
 export function AssessmentList() {
   const role = useRole()
   const list = useAssessments()
@@ -20,13 +31,7 @@ export function AssessmentList() {
     <>
       <PageHeader
         title="Assessments"
-        actions={
-          canManage(role) && (
-            <Button asChild>
-              <Link href="/assessments/new">New assessment</Link>
-            </Button>
-          )
-        }
+        actions={<NewAssessmentButton />}
       />
       {list.isPending ? (
         <LoadingRows label="Loading assessments…" />

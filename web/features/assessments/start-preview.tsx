@@ -7,7 +7,8 @@ import { Button } from '../../components/ui/button'
 import { LoadingRows } from '../../components/ui/skeleton'
 import { ErrorState, PageHeader } from '../console/states'
 import { demoteHeadings, humaniseDuration } from '../start/format'
-import { renderMarkdown, useAssessment } from './api'
+import { useAssessment } from './api'
+import { renderMarkdown } from './markdown'
 
 /**
  * What a candidate sees when they open their start link, before pressing Start, drawn with

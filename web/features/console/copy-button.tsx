@@ -4,18 +4,18 @@ import { Check, Copy } from 'lucide-react'
 import { useState } from 'react'
 import { Button, type ButtonProps } from '../../components/ui/button'
 import { useToast } from '../../components/ui/toast'
+import { copyText } from '../../lib/clipboard'
 
 /** Puts `text` on the clipboard and says so; `label` names what is copied, for screen readers too. */
 export function CopyButton({ text, label, children, ...props }: ButtonProps & { text: string; label: string }) {
   const toast = useToast()
   const [copied, setCopied] = useState(false)
   const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(text)
+    if (await copyText(text)) {
       setCopied(true)
       toast(`${label} copied`)
       setTimeout(() => setCopied(false), 2000)
-    } catch {
+    } else {
       toast(`Could not copy: your browser refused the clipboard.`, 'danger')
     }
   }

@@ -3,13 +3,12 @@
 import { useQuery } from '@tanstack/react-query'
 import Link from 'next/link'
 import { apiFetch } from '../../lib/console-api'
-import { Button } from '../../components/ui/button'
 import { Card, CardDescription, CardHeader, CardTitle } from '../../components/ui/card'
 import { LoadingRows } from '../../components/ui/skeleton'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../../components/ui/table'
 import { formatRelative, formatWhen, shortSha } from '../console/format'
-import { canManage, useRole } from '../console/session'
 import { EmptyState, ErrorState, PageHeader } from '../console/states'
+import { NewAssessmentButton } from '../assessments/assessments'
 import { STATUSES, STATUS_LABELS, StatusBadge } from '../invitations/status'
 
 interface Candidate {
@@ -33,19 +32,12 @@ interface Overview {
 const who = (c: Candidate) => c.candidate_name ?? c.candidate_email
 
 export function Dashboard() {
-  const role = useRole()
   const overview = useQuery({ queryKey: ['dashboard'], queryFn: ({ signal }) => apiFetch<Overview>('/api/dashboard', { signal }) })
   return (
     <>
       <PageHeader
         title="Dashboard"
-        actions={
-          canManage(role) && (
-            <Button asChild>
-              <Link href="/assessments/new">New assessment</Link>
-            </Button>
-          )
-        }
+        actions={<NewAssessmentButton />}
       />
       {overview.isPending ? (
         <LoadingRows label="Loading the dashboard…" rows={5} />

@@ -1,38 +1,10 @@
 'use client'
 
 import { useEffect, useState } from 'react'
+import { copyText, selectText } from '../../lib/clipboard'
 import { useHydrated } from './use-hydrated'
 
 type Result = 'idle' | 'copied' | 'failed'
-
-/** Selects the element's text, which is also what a person copying by hand would want to see. */
-function selectText(el: HTMLElement) {
-  const range = document.createRange()
-  range.selectNodeContents(el)
-  const selection = window.getSelection()
-  selection?.removeAllRanges()
-  selection?.addRange(range)
-}
-
-async function copy(text: string, source: HTMLElement | null): Promise<boolean> {
-  // The Clipboard API needs a secure context: a self-hosted install on plain http has
-  // none, so fall back to selecting the text and the older copy command.
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text)
-      return true
-    }
-  } catch {
-    // fall through
-  }
-  if (!source) return false
-  selectText(source)
-  try {
-    return document.execCommand('copy')
-  } catch {
-    return false
-  }
-}
 
 /**
  * A Copy button for a command shown in `sourceId`. Hidden until JavaScript runs: without
@@ -50,7 +22,7 @@ export function CopyButton({ text, sourceId, label }: { text: string; sourceId: 
 
   const onClick = async () => {
     const source = document.getElementById(sourceId)
-    const ok = await copy(text, source)
+    const ok = await copyText(text, source)
     if (!ok && source) selectText(source)
     setResult(ok ? 'copied' : 'failed')
   }

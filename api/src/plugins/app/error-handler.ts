@@ -39,6 +39,8 @@ export default fp(
       }
       if (err instanceof AppError) {
         if (err.statusCode >= 500) request.log.error({ err }, 'request failed')
+        const retryAfter = (err.details as { retry_after_seconds?: unknown } | undefined)?.retry_after_seconds
+        if (err.statusCode === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter))
         return send(err.statusCode, err.code, err.expose ? err.message : 'internal error', err.details)
       }
       const status = err.statusCode ?? 500
