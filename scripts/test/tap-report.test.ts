@@ -16,8 +16,12 @@ function tapOutput(...fixtures: string[]) {
   return result.stdout
 }
 
+// Each run of tap takes seconds: the fixtures run twice in all, and the tests share the output.
+const skipsOutput = tapOutput('skips.mjs', 'skipped-file.mjs')
+const failuresOutput = tapOutput('failures.mjs')
+
 t.test('every skip and todo is named with its place and reason, and no name is taken for a directive', async (t) => {
-  const out = tapOutput('skips.mjs', 'skipped-file.mjs')
+  const out = skipsOutput
   t.match(tapCounts(out), { skip: 3, todo: 1 }, "tap's own count")
   t.same(
     // Files report in the order they finish.
@@ -34,7 +38,7 @@ t.test('every skip and todo is named with its place and reason, and no name is t
 })
 
 t.test('the report: listed locally, failures under CI, and a skip it cannot name fails everywhere', async (t) => {
-  const out = tapOutput('skips.mjs', 'skipped-file.mjs')
+  const out = skipsOutput
   const runs = [{ label: 'PGlite', out }]
   const pass = [{ label: 'the PostgreSQL pass', reason: 'nothing listens at 127.0.0.1:5432' }]
 
@@ -64,7 +68,7 @@ t.test('CI is on for 1 and true only: CI=0 and CI=false are not CI', async (t) =
 })
 
 t.test('every failure is named once with the start of its diagnostics; todo failures are not failures', async (t) => {
-  const out = tapOutput('failures.mjs', 'skips.mjs')
+  const out = failuresOutput
   const found = failures(out).map((f) => ({ ...f, test: f.test.replace(/^.*fixtures\//, '') }))
   t.same(
     found.map((f) => f.test),
@@ -80,5 +84,5 @@ t.test('every failure is named once with the start of its diagnostics; todo fail
   const report = failureReport([{ label: 'PGlite', out }], { limit: 2 })
   t.match(report, /^✗ Failed: 3\n {2}\[PGlite\] .*failures\.mjs › submit › the state is submitted\n {6}/)
   t.match(report, /… and 1 more, above in the log$/)
-  t.equal(failureReport([{ label: 'PGlite', out: tapOutput('skips.mjs') }]), '', 'nothing failed: nothing to say')
+  t.equal(failureReport([{ label: 'PGlite', out: skipsOutput }]), '', 'nothing failed: nothing to say')
 })
