@@ -34,6 +34,8 @@ const NAV: NavItem[] = [
   { href: '/seeds', label: 'Seeds' },
   // The mailbox holds start links: the API shows it to those who manage only.
   { href: '/mailbox', label: 'Mailbox', roles: canManage },
+  // Every role reads the templates and the members; the settings pages hide what a role cannot change.
+  { href: '/settings', label: 'Settings' },
 ]
 
 /** Where the login page sends the browser back to, once logged in: this page. */
