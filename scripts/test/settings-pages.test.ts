@@ -214,12 +214,12 @@ t.test('API keys: a new key is shown once, works as a bearer token, is never sho
 
 t.test('a viewer reads the settings with no control to change them', async (t) => {
   const invited = await request('POST', '/api/members', { cookie: ownerCookie, body: { email: 'vic@example.com', role: 'viewer' } })
-  t.equal(invited.status, 201)
+  t.equal(invited.status, 201, 'the owner invites a viewer')
   const template = await request('POST', '/api/email-templates', {
     cookie: ownerCookie,
     body: { kind: 'reminder', name: 'Nudge', subject: 'Still time, {candidate_name}', body: 'Your deadline: {complete_deadline}' },
   })
-  t.equal(template.status, 201)
+  t.equal(template.status, 201, 'and writes a template for them to read')
   await join((await memberInviteTo('vic@example.com')).token, 'Vic', 'vic has a long password')
 
   const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } })
