@@ -1,5 +1,6 @@
 'use server'
 
+import { redirect } from 'next/navigation'
 import { isPlausibleToken, type ApiOutcome } from '../../lib/api-client'
 import { toSentence } from '../start/format'
 import { browserSession, forgetSession, passOnSession, postAccount, sessionOf } from './account-api'
@@ -17,6 +18,8 @@ type FieldMap = Record<string, { field: string; label: string }>
 
 const EMAIL = { email: { field: 'email', label: 'Email' } }
 const PASSWORD = { password: { field: 'password', label: 'Password' } }
+const NAME = { name: { field: 'name', label: 'Name' } }
+const ORG_NAME = { org_name: { field: 'org_name', label: 'Organisation name' } }
 
 /** Our words where the API's are written for API users rather than for this page. */
 const OUR_WORDS: Record<string, string> = {
@@ -86,7 +89,7 @@ export async function joinWithNewAccount(_previous: AccountState, form: FormData
   if (empty) return { ...empty, values }
   const outcome = await postAccount('/api/auth/signup', { invitation_token: token, password, ...(name ? { name } : {}) })
   if (outcome.kind !== 'ok') {
-    return refused(outcome, 'Your account could not be created', { ...PASSWORD, name: { field: 'name', label: 'Name' } }, values)
+    return refused(outcome, 'Your account could not be created', { ...PASSWORD, ...NAME }, values)
   }
   return signedIn(outcome)
 }
@@ -156,6 +159,31 @@ export async function confirmSignup(_previous: AccountState, form: FormData): Pr
   const outcome = await postAccount('/api/auth/signup/confirm', { token })
   if (outcome.kind !== 'ok') return refused(outcome, 'Your organisation could not be created', {}, {})
   return signedIn(outcome)
+}
+
+/**
+ * A new organisation with its owner. The instance's first sign-up is created at once: the
+ * browser gets its session and goes to the dashboard (a redirect, so that it works without
+ * JavaScript too). Later ones, where sign-up is open, are confirmed from an emailed link.
+ */
+export async function signUp(_previous: AccountState, form: FormData): Promise<AccountState> {
+  const name = text(form.get('name')).trim()
+  const email = text(form.get('email')).trim()
+  const orgName = text(form.get('org_name')).trim()
+  const password = text(form.get('password'))
+  const values = { name, email, org_name: orgName }
+  const empty = missing(
+    { email, password, org_name: orgName },
+    { email: 'email address', password: 'password', org_name: 'organisation name' },
+  )
+  if (empty) return { ...empty, values }
+  const outcome = await postAccount('/api/auth/signup', { email, password, org_name: orgName, ...(name ? { name } : {}) })
+  if (outcome.kind !== 'ok') {
+    return refused(outcome, 'Your organisation could not be created', { ...EMAIL, ...PASSWORD, ...NAME, ...ORG_NAME }, values)
+  }
+  if (outcome.status === 202) return { ...IDLE, values: { email }, done: { session: null } }
+  await passOnSession(outcome)
+  redirect('/dashboard')
 }
 
 export async function logIn(_previous: AccountState, form: FormData): Promise<AccountState> {

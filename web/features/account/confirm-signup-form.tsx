@@ -36,7 +36,9 @@ export function ConfirmSignupForm({ token }: { token: string }) {
               If you confirmed it yourself, your organisation exists: <a href="/login">log in</a>.
             </>
           ) : (
-            'Sign up again to get a new link.'
+            <>
+              <a href="/signup">Sign up again</a> to get a new link.
+            </>
           )
         }
       />

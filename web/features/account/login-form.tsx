@@ -48,6 +48,9 @@ export function LoginForm() {
         <p className="muted">
           <a href="/reset-password">Forgot your password?</a>
         </p>
+        <p className="muted">
+          New to Takehome? <a href="/signup">Sign up</a> to create your organisation.
+        </p>
       </form>
     </>
   )
