@@ -3,10 +3,12 @@
 // clone with only Node and git: this installs what is missing, then starts or tests.
 // Plain JavaScript on purpose: it runs before any dependency (tsx included) exists.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { countTestFiles, postgresPassFiles } from './database-pass.mjs'
 import { failureReport, notRunReport, tapCounts, underCI } from './tap-report.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -121,13 +123,22 @@ async function test() {
   pnpm(['exec', 'tap', 'build'])
 
   const started = Date.now()
-  const results = [tap('the embedded defaults (PGlite)', { TEST_DATABASE_URL: '' })]
+  const databaseUsers = path.join(mkdtempSync(path.join(os.tmpdir(), 'takehome-test-')), 'database-users')
+  writeFileSync(databaseUsers, '')
+  const results = [tap('the embedded defaults (PGlite)', { TEST_DATABASE_URL: '', TAKEHOME_TEST_DATABASE_USERS: databaseUsers })]
   const skippedPasses = []
   const pgUrl = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
   if (await reachable(pgUrl)) {
-    // scripts/test starts the real product, which is always the embedded default: those
-    // files do not depend on the database the suite points at, so they run once.
-    results.push(tap(`PostgreSQL (${new URL(pgUrl).host})`, { TEST_DATABASE_URL: pgUrl }, ['--exclude', 'scripts/test/**']))
+    const files = postgresPassFiles(root, databaseUsers)
+    if (files.length === 0) {
+      console.error('\n✗ no test file opened a database in the first pass, so the PostgreSQL pass would test nothing: see core/testing/database.ts')
+      process.exit(1)
+    }
+    results.push(tap(`PostgreSQL (${new URL(pgUrl).host})`, { TEST_DATABASE_URL: pgUrl }, files))
+    console.log(
+      `\n(the PostgreSQL pass ran the ${files.length} files that open a database or read TEST_DATABASE_URL; ` +
+        `the other ${countTestFiles(root) - files.length} and scripts/test, which starts the product on its embedded default, ran once)`,
+    )
   } else if (underCI()) {
     console.error(`\n✗ PostgreSQL is not reachable at ${new URL(pgUrl).host}; CI must run the suite on it`)
     process.exit(1)

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
@@ -22,6 +22,7 @@ export interface TestDatabase extends Database {
  * from a migrated snapshot, which costs a fraction of migrating from scratch.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  recordDatabaseUse()
   const serverUrl = process.env.TEST_DATABASE_URL
   if (serverUrl) return createPostgresTestDatabase(serverUrl)
   const database = await openPglite('memory://', { loadDataDir: await snapshot() })
@@ -39,6 +40,16 @@ async function createPostgresTestDatabase(serverUrl: string): Promise<TestDataba
       await scratch.drop()
     },
   }
+}
+
+/**
+ * `npm test` runs the suite on PGlite, then again on PostgreSQL, where a file that never
+ * opens a database would only repeat itself: scripts/run.mjs names a file in
+ * TAKEHOME_TEST_DATABASE_USERS, and each test file that opens one is listed there.
+ */
+function recordDatabaseUse() {
+  const users = process.env.TAKEHOME_TEST_DATABASE_USERS
+  if (users && process.argv[1]) appendFileSync(users, `${process.argv[1]}\n`)
 }
 
 /** Migrated PGlite data dir, cached in the temp dir per version of the migrations. */
@@ -66,6 +77,7 @@ async function snapshot(): Promise<Blob> {
  * URL to a process of the product (which migrates it); `drop` removes it, connections and all.
  */
 export async function createScratchPostgres(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  recordDatabaseUse()
   const name = `takehome_test_${randomBytes(6).toString('hex')}`
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
   await admin.unsafe(`create database ${name}`)
