@@ -12,9 +12,6 @@ export const TEMPLATE_KINDS = [
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number]['value']
 export const kindLabel = (kind: string) => TEMPLATE_KINDS.find((k) => k.value === kind)?.label ?? kind
 
-// The API's TEMPLATE_VARIABLES (core/src/email.ts), which this app cannot import: it refuses any other placeholder.
-export const TEMPLATE_VARIABLES = ['candidate_name', 'assessment_title', 'start_link', 'start_deadline', 'complete_deadline'] as const
-
 /** An email template as the API answers it. */
 export interface EmailTemplate {
   id: string

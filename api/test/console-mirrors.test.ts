@@ -1,9 +1,9 @@
-// The console previews an assessment's instructions in the browser while they are typed
-// (web/features/assessments/markdown.ts); the candidate's start page shows what the API
-// renders (core). The preview is only honest if both give the same HTML.
-import { renderMarkdown as renderForCandidates } from '@takehome/core'
+// The web app reaches the API over HTTP only, so the few rules it must apply in the browser
+// as the API does are written there again; these tests hold each copy to core's.
+import { renderMarkdown as renderForCandidates, TEMPLATE_VARIABLES } from '@takehome/core'
 import t from 'tap'
 import { renderMarkdown as renderPreview } from '../../web/features/assessments/markdown.ts'
+import { TEMPLATE_VARIABLES as consoleTemplateVariables } from '../../web/features/settings/template-variables.ts'
 
 t.test("the console's preview renders instructions as the API renders them for candidates", async (t) => {
   const samples = [
@@ -18,4 +18,8 @@ t.test("the console's preview renders instructions as the API renders them for c
   t.notMatch(renderPreview(samples[2]), /<script>/, 'raw HTML is escaped')
   t.equal(renderPreview(null), '')
   t.equal(renderPreview(''), '')
+})
+
+t.test('the template editor offers the placeholders the API accepts', async (t) => {
+  t.same([...consoleTemplateVariables], [...TEMPLATE_VARIABLES])
 })
