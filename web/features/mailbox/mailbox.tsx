@@ -5,9 +5,9 @@ import { apiFetch } from '../../lib/console-api'
 import { Badge } from '../../components/ui/badge'
 import { Card } from '../../components/ui/card'
 import { LoadingRows } from '../../components/ui/skeleton'
-import { Tabs, TabsContent, TabsList, TabsTrigger } from '../../components/ui/tabs'
 import { formatWhen } from '../console/format'
 import { EmptyState, ErrorState, PageHeader } from '../console/states'
+import { EmailVersions } from './email-versions'
 
 /** One message of GET /api/mail. */
 interface MailMessage {
@@ -20,11 +20,7 @@ interface MailMessage {
   created_at: string
 }
 
-/**
- * One email as its recipient would see it. The HTML goes into a sandboxed frame with no
- * permissions at all (no scripts, no same origin, no forms), never into this page; the
- * text version is plain text.
- */
+/** One email of the mailbox, as its recipient would see it. */
 function Message({ message }: { message: MailMessage }) {
   return (
     <Card aria-labelledby={`mail-${message.id}`}>
@@ -40,25 +36,7 @@ function Message({ message }: { message: MailMessage }) {
           <time dateTime={message.created_at}>{formatWhen(message.created_at)}</time>
         </div>
       </div>
-      <Tabs defaultValue={message.html ? 'html' : 'text'} className="mt-3">
-        <TabsList aria-label={`Versions of “${message.subject}”`}>
-          {message.html && <TabsTrigger value="html">Rendered</TabsTrigger>}
-          <TabsTrigger value="text">Text</TabsTrigger>
-        </TabsList>
-        {message.html && (
-          <TabsContent value="html">
-            <iframe
-              sandbox=""
-              srcDoc={message.html}
-              title={`Email: ${message.subject}`}
-              className="h-80 w-full rounded-md border border-border bg-white"
-            />
-          </TabsContent>
-        )}
-        <TabsContent value="text">
-          <pre className="max-h-80 overflow-auto rounded-md bg-background p-3 text-sm break-words whitespace-pre-wrap">{message.text}</pre>
-        </TabsContent>
-      </Tabs>
+      <EmailVersions html={message.html} text={message.text} name={`“${message.subject}”`} className="mt-3" />
     </Card>
   )
 }

@@ -4,7 +4,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query'
 import { useEffect, useState } from 'react'
 import { apiFetch } from '../../lib/console-api'
 import { Alert } from '../../components/ui/alert'
-import { Tabs, TabsContent, TabsList, TabsTrigger } from '../../components/ui/tabs'
+import { EmailVersions } from '../mailbox/email-versions'
 import type { RenderedEmail, TemplateKind } from './api'
 
 /** How long typing must pause before the preview asks the API again. */
@@ -55,19 +55,7 @@ export function TemplatePreview({ draft }: { draft: PreviewDraft }) {
           <p className="text-sm break-words">
             <span className="text-muted">Subject:</span> {preview.data.subject}
           </p>
-          <Tabs defaultValue="html" className="mt-2">
-            <TabsList aria-label="Versions of the email">
-              <TabsTrigger value="html">Rendered</TabsTrigger>
-              <TabsTrigger value="text">Text</TabsTrigger>
-            </TabsList>
-            <TabsContent value="html">
-              {/* The email's HTML in a frame with no permissions at all, never in this page. */}
-              <iframe sandbox="" srcDoc={preview.data.html} title="Rendered email" className="h-80 w-full rounded-md border border-border bg-white" />
-            </TabsContent>
-            <TabsContent value="text">
-              <pre className="max-h-80 overflow-auto rounded-md bg-background p-3 text-sm break-words whitespace-pre-wrap">{preview.data.text}</pre>
-            </TabsContent>
-          </Tabs>
+          <EmailVersions html={preview.data.html} text={preview.data.text} name="the email" className="mt-2" />
         </div>
       ) : (
         <p role="status" className="mt-2 text-sm text-muted">
