@@ -3,7 +3,7 @@
 // clone with only Node and git: this installs what is missing, then starts or tests.
 // Plain JavaScript on purpose: it runs before any dependency (tsx included) exists.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -123,7 +123,9 @@ async function test() {
   pnpm(['exec', 'tap', 'build'])
 
   const started = Date.now()
-  const databaseUsers = path.join(mkdtempSync(path.join(os.tmpdir(), 'takehome-test-')), 'database-users')
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'takehome-test-'))
+  process.on('exit', () => rmSync(scratch, { recursive: true, force: true }))
+  const databaseUsers = path.join(scratch, 'database-users')
   writeFileSync(databaseUsers, '')
   const results = [tap('the embedded defaults (PGlite)', { TEST_DATABASE_URL: '', TAKEHOME_TEST_DATABASE_USERS: databaseUsers })]
   const skippedPasses = []

@@ -45,7 +45,9 @@ async function createPostgresTestDatabase(serverUrl: string): Promise<TestDataba
 /**
  * `npm test` runs the suite on PGlite, then again on PostgreSQL, where a file that never
  * opens a database would only repeat itself: scripts/run.mjs names a file in
- * TAKEHOME_TEST_DATABASE_USERS, and each test file that opens one is listed there.
+ * TAKEHOME_TEST_DATABASE_USERS, and each test file that opens one is listed there. So a
+ * test opens its database through createTestDatabase or createScratchPostgres (or names
+ * TEST_DATABASE_URL in its source); one opened any other way would miss the second pass.
  */
 function recordDatabaseUse() {
   const users = process.env.TAKEHOME_TEST_DATABASE_USERS

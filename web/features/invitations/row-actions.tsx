@@ -4,9 +4,11 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { CalendarClock, Copy, Eye, MoreHorizontal, Send, XCircle } from 'lucide-react'
 import Link from 'next/link'
 import { type FormEvent, useState } from 'react'
+import { copyText } from '../../lib/clipboard'
 import { ApiError, apiFetch } from '../../lib/console-api'
 import { Alert } from '../../components/ui/alert'
 import { Button } from '../../components/ui/button'
+import { ConfirmDialog } from '../../components/ui/confirm-dialog'
 import { Dialog, DialogClose, DialogContent } from '../../components/ui/dialog'
 import { DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuTrigger } from '../../components/ui/dropdown-menu'
 import { Field } from '../../components/ui/field'
@@ -84,38 +86,6 @@ function ExtendDialog({ row, deadline, open, onOpenChange }: { row: InvitationRo
   )
 }
 
-function RevokeDialog({ row, open, onOpenChange }: { row: InvitationRow; open: boolean; onOpenChange: (open: boolean) => void }) {
-  const queryClient = useQueryClient()
-  const toast = useToast()
-  const revoke = useMutation({
-    mutationFn: () => apiFetch(`/api/invitations/${row.id}/revoke`, { method: 'POST' }),
-    onSuccess: () => {
-      toast(`Invitation of ${who(row)} revoked`)
-      onOpenChange(false)
-      void queryClient.invalidateQueries({ queryKey: invitationsKey(row.assessment_id) })
-    },
-  })
-  return (
-    <Dialog open={open} onOpenChange={onOpenChange}>
-      <DialogContent title="Revoke this invitation?" description={`${who(row)}'s start link stops working, and so does their git access.`}>
-        {revoke.isError && (
-          <Alert tone="danger" className="mb-3">
-            <p>{revoke.error.message}</p>
-          </Alert>
-        )}
-        <div className="flex justify-end gap-2">
-          <DialogClose asChild>
-            <Button variant="secondary">Keep it</Button>
-          </DialogClose>
-          <Button variant="danger" onClick={() => revoke.mutate()} disabled={revoke.isPending}>
-            {revoke.isPending ? 'Revoking…' : 'Revoke'}
-          </Button>
-        </div>
-      </DialogContent>
-    </Dialog>
-  )
-}
-
 /** A row's actions, in a menu; only those the member's role allows and the invitation's state permits. */
 export function RowActions({ row, role, startUrl }: { row: InvitationRow; role: Role; startUrl?: string }) {
   const toast = useToast()
@@ -134,12 +104,8 @@ export function RowActions({ row, role, startUrl }: { row: InvitationRow; role: 
   const live = row.status === 'sent' || row.status === 'accepted' || row.status === 'started'
   const reviewable = canReview(role) && (row.status === 'started' || row.status === 'submitted' || row.status === 'expired')
   const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(startUrl!)
-      toast('Start link copied')
-    } catch {
-      toast('Could not copy: your browser refused the clipboard.', 'danger')
-    }
+    if (await copyText(startUrl!)) toast('Start link copied')
+    else toast('Could not copy: your browser refused the clipboard.', 'danger')
   }
   const items = [
     startUrl && (
@@ -182,7 +148,21 @@ export function RowActions({ row, role, startUrl }: { row: InvitationRow; role: 
         <DropdownMenuContent>{items}</DropdownMenuContent>
       </DropdownMenu>
       {deadline && dialog === 'extend' && <ExtendDialog row={row} deadline={deadline} open onOpenChange={(open) => !open && setDialog(undefined)} />}
-      {dialog === 'revoke' && <RevokeDialog row={row} open onOpenChange={(open) => !open && setDialog(undefined)} />}
+      {dialog === 'revoke' && (
+        <ConfirmDialog
+          title="Revoke this invitation?"
+          description={`${who(row)}'s start link stops working, and so does their git access.`}
+          keep="Keep it"
+          confirm="Revoke"
+          busy="Revoking…"
+          action={() => apiFetch(`/api/invitations/${row.id}/revoke`, { method: 'POST' })}
+          onDone={() => {
+            toast(`Invitation of ${who(row)} revoked`)
+            void queryClient.invalidateQueries({ queryKey: invitationsKey(row.assessment_id) })
+          }}
+          onOpenChange={(open) => !open && setDialog(undefined)}
+        />
+      )}
     </>
   )
 }

@@ -7,7 +7,7 @@ import { Card } from '../../components/ui/card'
 import { LoadingRows } from '../../components/ui/skeleton'
 import { formatWhen } from '../console/format'
 import { EmptyState, ErrorState, PageHeader } from '../console/states'
-import { EmailVersions } from './email-versions'
+import { EmailVersions } from '../console/email-versions'
 
 /** One message of GET /api/mail. */
 interface MailMessage {

@@ -4,7 +4,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query'
 import { useEffect, useState } from 'react'
 import { apiFetch } from '../../lib/console-api'
 import { Alert } from '../../components/ui/alert'
-import { EmailVersions } from '../mailbox/email-versions'
+import { EmailVersions } from '../console/email-versions'
 import type { RenderedEmail, TemplateKind } from './api'
 
 /** How long typing must pause before the preview asks the API again. */
