@@ -2,9 +2,9 @@
 
 import { useMutation } from '@tanstack/react-query'
 import type { ReactNode } from 'react'
-import { Alert } from '../../components/ui/alert'
-import { Button } from '../../components/ui/button'
-import { Dialog, DialogClose, DialogContent } from '../../components/ui/dialog'
+import { Alert } from './alert'
+import { Button } from './button'
+import { Dialog, DialogClose, DialogContent } from './dialog'
 
 /**
  * Asks before a destructive action and runs it; a refusal shows the API's message in the

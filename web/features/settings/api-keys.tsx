@@ -18,7 +18,7 @@ import { formatWhen } from '../console/format'
 import { canManage, useRole } from '../console/session'
 import { EmptyState, ErrorState, PageHeader } from '../console/states'
 import { type ApiKey, API_KEYS_KEY, useApiKeys } from './api'
-import { ConfirmDialog } from './confirm-dialog'
+import { ConfirmDialog } from '../../components/ui/confirm-dialog'
 
 /** A key just made: held by the dialog that shows it, and nowhere else. */
 interface NewKey {
@@ -26,11 +26,19 @@ interface NewKey {
   key: string
 }
 
-/** Shows a new key once, to copy; closing the dialog forgets it. */
+/**
+ * Shows a new key once, to copy; closing the dialog forgets it, so only its own buttons close
+ * it: a stray Escape or click beside it would lose the key for good.
+ */
 function NewKeyDialog({ created, onClose }: { created: NewKey; onClose: () => void }) {
   return (
     <Dialog open onOpenChange={(open) => !open && onClose()}>
-      <DialogContent title={`API key “${created.name}” created`} description="Copy it now: you will not see it again.">
+      <DialogContent
+        title={`API key “${created.name}” created`}
+        description="Copy it now: you will not see it again."
+        onEscapeKeyDown={(e) => e.preventDefault()}
+        onInteractOutside={(e) => e.preventDefault()}
+      >
         <div className="space-y-3">
           <Field id="new-api-key" label="API key">
             <Input readOnly value={created.key} className="font-mono text-xs" onFocus={(e) => e.target.select()} />

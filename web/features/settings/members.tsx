@@ -18,7 +18,7 @@ import { formatWhen } from '../console/format'
 import { canManage, type Me, ME_KEY, type Role, useMe } from '../console/session'
 import { EmptyState, ErrorState, PageHeader } from '../console/states'
 import { type Member, MEMBER_INVITATIONS_KEY, type MemberInvitation, MEMBERS_KEY, useMemberInvitations, useMembers } from './api'
-import { ConfirmDialog } from './confirm-dialog'
+import { ConfirmDialog } from '../../components/ui/confirm-dialog'
 
 const ROLES: Array<{ value: Role; label: string; what: string }> = [
   { value: 'owner', label: 'Owner', what: 'everything, including roles and other owners' },
@@ -28,10 +28,10 @@ const ROLES: Array<{ value: Role; label: string; what: string }> = [
 ]
 const roleLabel = (role: string) => ROLES.find((r) => r.value === role)?.label ?? role
 
-// The API's rules (core/src/services/members.ts): owners and admins invite and remove,
-// only an owner invites, withdraws an invitation to, or removes an owner, and only owners change roles.
-const mayInviteAs = (me: Role, role: Role) => canManage(me) && (role !== 'owner' || me === 'owner')
-const mayRemove = (me: Role, member: Role) => canManage(me) && (member !== 'owner' || me === 'owner')
+// The API's rules (core/src/services/members.ts): owners and admins invite, withdraw invitations and
+// remove members, but an owner's place is an owner's alone to grant, withdraw or take away; only owners
+// change roles.
+const mayManageRole = (me: Role, role: Role) => canManage(me) && (role !== 'owner' || me === 'owner')
 const mayChangeRoles = (me: Role) => me === 'owner'
 
 const who = (m: Member) => m.user.name ?? m.user.email
@@ -71,7 +71,7 @@ function InviteMember({ me }: { me: Role }) {
           </Field>
           <Field id="invite-role" label="Role" error={roleError}>
             <select className={cn(fieldClasses, 'h-9')} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              {ROLES.filter((r) => mayInviteAs(me, r.value)).map((r) => (
+              {ROLES.filter((r) => mayManageRole(me, r.value)).map((r) => (
                 <option key={r.value} value={r.value}>
                   {r.label}
                 </option>
@@ -132,7 +132,7 @@ function PendingInvitations({ me }: { me: Role }) {
                 <TableCell className="whitespace-nowrap">{formatWhen(i.created_at)}</TableCell>
                 <TableCell className="whitespace-nowrap">{formatWhen(i.expires_at)}</TableCell>
                 <TableCell className="text-right">
-                  {mayInviteAs(me, i.role) && (
+                  {mayManageRole(me, i.role) && (
                     <Button variant="secondary" size="sm" onClick={() => setCancelling(i)} aria-label={`Cancel the invitation of ${i.email}`}>
                       Cancel…
                     </Button>
@@ -162,45 +162,64 @@ function PendingInvitations({ me }: { me: Role }) {
   )
 }
 
-/** An owner's control of a member's role: changed as soon as it is chosen; a refusal reads below it. */
-function RoleSelect({ member }: { member: Member }) {
+/**
+ * An owner's control of a member's role. Choosing a role only proposes it: a button applies it,
+ * so arrowing through the closed list (which picks as it goes on some systems) changes nothing.
+ * A refusal reads below it, and the list goes back to the role that still holds.
+ */
+function RoleSelect({ member, self }: { member: Member; self: boolean }) {
   const queryClient = useQueryClient()
   const toast = useToast()
+  const [chosen, setChosen] = useState<Role>(member.role)
   const change = useMutation({
     mutationFn: (role: Role) => apiFetch(`/api/members/${member.user.id}`, { method: 'PATCH', body: { role } }),
-    onSuccess: (_data, role) => {
-      toast(`${who(member)} is now ${roleLabel(role).toLowerCase()}`)
-      void queryClient.invalidateQueries({ queryKey: MEMBERS_KEY })
+    // Pending until the list has the new role, so the Change button does not flash back meanwhile.
+    onSuccess: async (_data, role) => {
+      toast(self ? `You are now ${roleLabel(role).toLowerCase()}` : `${who(member)} is now ${roleLabel(role).toLowerCase()}`)
+      // An owner who stepped down loses the owner's controls everywhere in the console.
+      if (self) void queryClient.invalidateQueries({ queryKey: ME_KEY })
+      await queryClient.invalidateQueries({ queryKey: MEMBERS_KEY })
     },
+    onError: () => setChosen(member.role),
   })
   const id = `role-${member.user.id}`
+  const submit = (event: FormEvent) => {
+    event.preventDefault()
+    change.mutate(chosen)
+  }
   return (
-    <div className="min-w-32 space-y-1">
-      <Label htmlFor={id} className="sr-only">
-        Role of {who(member)}
-      </Label>
-      <select
-        id={id}
-        className={cn(fieldClasses, 'h-8 w-auto')}
-        // The server's role until a change is accepted: a refused change shows what still holds.
-        value={member.role}
-        onChange={(e) => change.mutate(e.target.value as Role)}
-        disabled={change.isPending}
-        aria-describedby={change.isError ? `${id}-error` : undefined}
-        aria-invalid={change.isError || undefined}
-      >
-        {ROLES.map((r) => (
-          <option key={r.value} value={r.value}>
-            {r.label}
-          </option>
-        ))}
-      </select>
+    <form onSubmit={submit} className="min-w-32 space-y-1" aria-busy={change.isPending}>
+      <div className="flex flex-wrap items-center gap-2">
+        <Label htmlFor={id} className="sr-only">
+          Role of {who(member)}
+        </Label>
+        <select
+          id={id}
+          className={cn(fieldClasses, 'h-8 w-auto')}
+          value={chosen}
+          onChange={(e) => setChosen(e.target.value as Role)}
+          disabled={change.isPending}
+          aria-describedby={change.isError ? `${id}-error` : undefined}
+          aria-invalid={change.isError || undefined}
+        >
+          {ROLES.map((r) => (
+            <option key={r.value} value={r.value}>
+              {r.label}
+            </option>
+          ))}
+        </select>
+        {chosen !== member.role && (
+          <Button type="submit" size="sm" disabled={change.isPending} aria-label={`Change role of ${who(member)} to ${roleLabel(chosen).toLowerCase()}`}>
+            {change.isPending ? 'Changing…' : 'Change role'}
+          </Button>
+        )}
+      </div>
       {change.isError && (
         <p id={`${id}-error`} role="alert" className="text-sm text-danger">
           {change.error.message}
         </p>
       )}
-    </div>
+    </form>
   )
 }
 
@@ -240,11 +259,18 @@ function MemberTable({ me }: { me: Me }) {
                 {m.user.name ?? '—'} {m.user.id === me.user.id && <Badge>you</Badge>}
               </TableCell>
               <TableCell className="break-all">{m.user.email}</TableCell>
-              <TableCell>{mayChangeRoles(me.role) ? <RoleSelect member={m} /> : roleLabel(m.role)}</TableCell>
+              <TableCell>
+                {mayChangeRoles(me.role) ? (
+                  // Keyed by the held role: a role changed elsewhere resets what was chosen here.
+                  <RoleSelect key={m.role} member={m} self={m.user.id === me.user.id} />
+                ) : (
+                  roleLabel(m.role)
+                )}
+              </TableCell>
               <TableCell className="whitespace-nowrap">{formatWhen(m.joined_at)}</TableCell>
               {manage && (
                 <TableCell className="text-right">
-                  {mayRemove(me.role, m.role) && (
+                  {mayManageRole(me.role, m.role) && (
                     <Button variant="secondary" size="sm" onClick={() => setRemoving(m)} aria-label={`Remove ${who(m)}`}>
                       Remove…
                     </Button>
@@ -264,10 +290,10 @@ function MemberTable({ me }: { me: Me }) {
               : `${who(removing)} loses access to ${me.org.name} at once: their sessions end and the API keys they made for it are revoked.`
           }
           confirm={self ? 'Leave' : 'Remove'}
-          busy="Removing…"
+          busy={self ? 'Leaving…' : 'Removing…'}
           action={() => apiFetch(`/api/members/${removing.user.id}`, { method: 'DELETE' })}
           onDone={() => {
-            toast(`${who(removing)} removed`)
+            toast(self ? `You left ${me.org.name}` : `${who(removing)} removed`)
             void queryClient.invalidateQueries({ queryKey: MEMBERS_KEY })
             // Leaving ended this session too: the console finds out and goes to the login page.
             if (self) void queryClient.invalidateQueries({ queryKey: ME_KEY })

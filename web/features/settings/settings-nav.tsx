@@ -1,24 +1,24 @@
 'use client'
 
 import Link from 'next/link'
-import { usePathname, useRouter } from 'next/navigation'
-import { type ReactNode, useEffect } from 'react'
+import { usePathname } from 'next/navigation'
+import type { ReactNode } from 'react'
 import { cn } from '../../lib/cn'
-import { LoadingRows } from '../../components/ui/skeleton'
 import { canManage, type Role, useRole } from '../console/session'
 
 /** The settings pages, in order; who may see each follows what the API lets them read. */
-export const SETTINGS_PAGES: Array<{ href: string; label: string; roles?: (role: Role) => boolean }> = [
+const SETTINGS_PAGES: Array<{ href: string; label: string; roles?: (role: Role) => boolean }> = [
   { href: '/settings/templates', label: 'Email templates' },
   { href: '/settings/members', label: 'Members' },
   { href: '/settings/api-keys', label: 'API keys', roles: canManage },
 ]
 
+const visiblePages = (role: Role | undefined) => SETTINGS_PAGES.filter((p) => role && (!p.roles || p.roles(role)))
+
 /** The settings pages' frame: their sub-navigation beside the page (above it on a narrow screen). */
 export function SettingsFrame({ children }: { children: ReactNode }) {
   const pathname = usePathname()
-  const role = useRole()
-  const pages = SETTINGS_PAGES.filter((p) => role && (!p.roles || p.roles(role)))
+  const pages = visiblePages(useRole())
   return (
     <div className="grid gap-6 md:grid-cols-[11rem_minmax(0,1fr)]">
       <nav aria-label="Settings">
@@ -45,15 +45,4 @@ export function SettingsFrame({ children }: { children: ReactNode }) {
       <div className="min-w-0">{children}</div>
     </div>
   )
-}
-
-/** /settings: the first settings page the member's role may see. */
-export function SettingsIndex() {
-  const router = useRouter()
-  const role = useRole()
-  const first = SETTINGS_PAGES.find((p) => role && (!p.roles || p.roles(role)))
-  useEffect(() => {
-    if (first) router.replace(first.href)
-  }, [first, router])
-  return <LoadingRows label="Opening the settings…" />
 }

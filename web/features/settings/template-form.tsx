@@ -15,7 +15,7 @@ import { Textarea } from '../../components/ui/textarea'
 import { useToast } from '../../components/ui/toast'
 import { type EmailTemplate, TEMPLATE_KINDS, type TemplateKind, TEMPLATES_KEY, templateKey } from './api'
 import { TEMPLATE_VARIABLES } from './template-variables'
-import { ConfirmDialog } from './confirm-dialog'
+import { ConfirmDialog } from '../../components/ui/confirm-dialog'
 import { TemplatePreview } from './template-preview'
 
 interface Draft {
@@ -151,7 +151,8 @@ export function TemplateForm({ template, readOnly = false }: { template?: EmailT
                 checked={draft.is_default}
                 onChange={(e) => set('is_default', e.target.checked)}
                 disabled={readOnly}
-                aria-describedby="template-default-hint"
+                aria-describedby={errors.is_default ? 'template-default-hint template-default-error' : 'template-default-hint'}
+                aria-invalid={errors.is_default ? true : undefined}
               />
               <label htmlFor="template-default" className="text-sm font-semibold">
                 The default of its kind
@@ -160,7 +161,11 @@ export function TemplateForm({ template, readOnly = false }: { template?: EmailT
             <p id="template-default-hint" className="text-xs text-muted">
               Sent when no other template is chosen; it replaces the current default. Without one, Takehome&apos;s own text is sent.
             </p>
-            {errors.is_default && <p className="text-sm text-danger">{errors.is_default}</p>}
+            {errors.is_default && (
+              <p id="template-default-error" className="text-sm text-danger">
+                {errors.is_default}
+              </p>
+            )}
           </div>
         </Card>
         {!readOnly && (

@@ -1,8 +1,6 @@
-import type { Metadata } from 'next'
-import { SettingsIndex } from '../../../features/settings/settings-nav'
+import { redirect } from 'next/navigation'
 
-export const metadata: Metadata = { title: 'Settings' }
-
+// Every role may read the email templates, so /settings opens them, on the server: no script needed.
 export default function SettingsPage() {
-  return <SettingsIndex />
+  redirect('/settings/templates')
 }
