@@ -80,13 +80,22 @@ export function refusal(endpoint: Endpoint, service: string, status: number, mes
 /**
  * Bounds one request in time: one that moves no bytes either way for `idleTimeoutMs` is
  * stopped, so a stalled client cannot hold the work behind it; nor can one that trickles a
- * byte now and then, past `maxRequestMs`. `stop` ends it for any reason: `abort` ends the
- * work behind it, and the client gets the reason when nothing was answered yet.
+ * byte now and then, past `maxRequestMs`. `awaitingWork`, when given, says the client is
+ * not the one being waited on (it sent everything and reads what comes): no bytes moving
+ * then is the work behind it being slow, which only `maxRequestMs` bounds. `stop` ends it
+ * for any reason: `abort` ends the work behind it, and the client gets the reason when
+ * nothing was answered yet.
  */
 export function supervise(
   res: ServerResponse,
   log: FastifyBaseLogger,
-  { idleTimeoutMs, maxRequestMs, isRunning, abort }: { idleTimeoutMs: number; maxRequestMs: number; isRunning: () => boolean; abort: () => void },
+  {
+    idleTimeoutMs,
+    maxRequestMs,
+    isRunning,
+    abort,
+    awaitingWork,
+  }: { idleTimeoutMs: number; maxRequestMs: number; isRunning: () => boolean; abort: () => void; awaitingWork?: () => boolean },
 ) {
   let stopped: StopReason | undefined
   function stop(reason: StopReason) {
@@ -99,7 +108,8 @@ export function supervise(
       res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' }).end(`${message}\n`)
     } else res.destroy()
   }
-  const idle = setTimeout(() => stop('idle'), idleTimeoutMs)
+  // When it fires while the work is awaited, the timer rests until the next byte refreshes it.
+  const idle = setTimeout(() => awaitingWork?.() || stop('idle'), idleTimeoutMs)
   const tooLong = setTimeout(() => stop('too_long'), maxRequestMs)
   return {
     stop,

@@ -22,6 +22,22 @@ const UNREACHABLE = 'GitHub could not be reached; try again in a minute'
 const CAPABILITIES_WITHIN = 64 * 1024
 
 /**
+ * How long a connection to GitHub is kept unused for the next request. Node's agent keeps
+ * it forever unless given a timeout (it heeds a server's `Keep-Alive: timeout=` hint only
+ * then, closing a second before it), and a server closing an idle connection as a request
+ * goes out on it fails that request. Below the 5 s of Node's own servers; a clone's or a
+ * push's requests follow one another within milliseconds.
+ */
+const IDLE_CONNECTION_MS = 4000
+
+/**
+ * The most of a request body kept to send again when a reused connection is closed under
+ * it: git's own http.postBuffer, the most git sends in one piece (and sends again itself).
+ * Larger bodies (packs of big pushes) are not kept.
+ */
+export const RESEND_MAX_BYTES = 1024 * 1024
+
+/**
  * The gateway in GitHub mode: a reverse proxy to the repository's smart-HTTP URL on GitHub,
  * authenticated with an installation token for that one repository, which the candidate
  * never sees. Bodies stream both ways with backpressure; a push is counted as it passes
@@ -30,8 +46,8 @@ const CAPABILITIES_WITHIN = 64 * 1024
 export function createGitHubProxy(remote: RemoteRepositories, limits: GitLimits): GitBackend {
   // A clone or push is a few requests in a row: connections to GitHub are kept for the next.
   const agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: limits.maxRequests }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: limits.maxRequests }),
+    'http:': new http.Agent({ keepAlive: true, maxSockets: limits.maxRequests, timeout: IDLE_CONNECTION_MS }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: limits.maxRequests, timeout: IDLE_CONNECTION_MS }),
   }
   return {
     close() {
@@ -73,8 +89,8 @@ function proxy(
     const value = raw.headers[name]
     if (value !== undefined) headers[name as string] = value
   }
-  const send = () => (target.protocol === 'https:' ? https : http).request(target, { method: request.method, headers, agent })
-  let upstream = send()
+  const send = (pooled: boolean) => (target.protocol === 'https:' ? https : http).request(target, { method: request.method, headers, agent: pooled ? agent : false })
+  let upstream = send(true)
   let response: IncomingMessage | undefined
 
   let over = false
@@ -88,7 +104,16 @@ function proxy(
     upstream.destroy()
     raw.resume()
   }
-  const watch = supervise(res, log, { idleTimeoutMs: limits.idleTimeoutMs, maxRequestMs: limits.maxRequestMs, isRunning: () => !over, abort: abandon })
+  const watch = supervise(res, log, {
+    idleTimeoutMs: limits.idleTimeoutMs,
+    maxRequestMs: limits.maxRequestMs,
+    isRunning: () => !over,
+    abort: abandon,
+    // git sent its whole request, GitHub began its answer and git reads it as it comes: GitHub
+    // is still at work (a push's pack checked, its hooks run) and may be quiet a while; git
+    // would wait for it, so the gateway does too.
+    awaitingWork: () => raw.complete && response !== undefined && !res.writableNeedDrain,
+  })
   const done = new Promise<void>((resolve) =>
     res.once('close', () => {
       over = true
@@ -106,18 +131,29 @@ function proxy(
     res.writeHead(code, head).end(body)
   }
 
+  /** The body as sent so far, while it is small enough to send again; dropped once GitHub answers. */
+  let sent: Buffer[] | undefined = []
+  let sentBytes = 0
   let retried = false
   const onError = (err: Error) => {
     if (answered || over) return
     const code = (err as NodeJS.ErrnoException).code
-    // A kept-alive connection GitHub closed just as it was reused: a GET, which sent no body,
-    // is asked again once, on a new connection (what Node's documentation advises).
-    if (request.method === 'GET' && upstream.reusedSocket && code === 'ECONNRESET' && !retried && !response) {
+    // A kept-alive connection GitHub closed just as it was reused: the request is sent again
+    // once, on a connection of its own (what Node's documentation advises), with the body
+    // sent so far; one whose body was too large to keep fails. A push sent twice is still
+    // applied at most once: its commands name the commits they replace.
+    if (upstream.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') && !retried && !response && sent) {
       retried = true
-      upstream = send()
+      raw.unpipe(upstream)
+      upstream = send(false)
       upstream.on('error', onError)
       upstream.on('response', onResponse)
-      upstream.end()
+      if (request.method === 'GET') upstream.end()
+      else {
+        for (const chunk of sent) upstream.write(chunk)
+        if (raw.readableEnded) upstream.end()
+        else raw.pipe(upstream)
+      }
       return
     }
     log.warn({ err: { code, message: err.message } }, 'git request failed: GitHub could not be reached')
@@ -129,6 +165,7 @@ function proxy(
   let forwardedLength = false
   const onResponse = (up: IncomingMessage) => {
     response = up
+    sent = undefined
     if (answered) return void up.resume()
     const status = up.statusCode ?? 502
     if (status < 200 || status >= 300) {
@@ -152,6 +189,11 @@ function proxy(
     const pushed = maxBodyBytes === undefined ? undefined : { limit: maxBodyBytes, bytes: 0, capabilities: capabilities() }
     raw.on('data', (chunk: Buffer) => {
       watch.progress()
+      if (sent) {
+        sentBytes += chunk.length
+        if (sentBytes <= RESEND_MAX_BYTES) sent.push(chunk)
+        else sent = undefined
+      }
       if (!pushed || answered) return
       pushed.capabilities.feed(chunk)
       pushed.bytes += chunk.length

@@ -178,6 +178,77 @@ t.test('an upstream that never answers is ended by the idle timeout, with its up
   t.ok(gw.lines.some((l) => l.includes('"reason":"idle"')))
 })
 
+t.test('a push GitHub answers, then works on quietly for longer than the idle timeout, reaches git whole', async (t) => {
+  const idleTimeoutMs = 200
+  const report = pkt('\u0001000eunpack ok\n0017ok refs/heads/main\n0000')
+  const upstream = await upstreamOf(t, (req, res) => {
+    // As git http-backend does: the head at once; then receive-pack checks the pack and runs
+    // its hooks, saying nothing (git push --quiet) for several idle timeouts.
+    res.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result' })
+    res.flushHeaders()
+    req.resume()
+    req.on('end', () => setTimeout(() => res.end(Buffer.concat([report, Buffer.from('0000')])), idleTimeoutMs * 5))
+  })
+  const gw = await gateway(t, upstream.url, { limits: { idleTimeoutMs } })
+  const res = await send(`${gw.repoUrl}/git-receive-pack`, {
+    method: 'POST',
+    headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-receive-pack-request' },
+    body: pushBody('report-status side-band-64k quiet', randomBytes(1024)),
+  })
+  t.match(res, { status: 200, body: Buffer.concat([report, Buffer.from('0000')]) }, 'the report arrived')
+  t.notOk(gw.lines.some((l) => l.includes('"reason":"idle"')), 'not stopped as idle')
+})
+
+t.test('a git that stalls is still stopped at the idle timeout while GitHub waits on it', async (t) => {
+  const upstream = await upstreamOf(t, (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result' })
+    res.flushHeaders()
+    req.resume()
+  })
+  const gw = await gateway(t, upstream.url, { limits: { idleTimeoutMs: 200 } })
+
+  // Sending: part of a push, then nothing more.
+  const pushing = http.request(`${gw.repoUrl}/git-receive-pack`, {
+    method: 'POST',
+    agent: false,
+    headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-receive-pack-request', 'content-length': '100000' },
+  })
+  let ended = false
+  pushing.on('error', () => (ended = true)).on('response', (r) => r.resume().on('close', () => (ended = true)))
+  t.teardown(() => void pushing.destroy())
+  pushing.write(pushBody('report-status side-band-64k', randomBytes(1024)))
+  await until('the stalled push is stopped', () => gw.lines.some((l) => l.includes('"reason":"idle"')))
+  await until('its connection is ended', () => ended)
+  t.pass('a push that stops sending is stopped')
+})
+
+t.test('a git that stops reading GitHub\'s answer is still stopped at the idle timeout', async (t) => {
+  const upstream = await upstreamOf(t, (req, res) => {
+    req.resume()
+    res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-result' })
+    const chunk = randomBytes(MB)
+    const more = () => {
+      while (res.write(chunk));
+      res.once('drain', more)
+    }
+    more()
+  })
+  const gw = await gateway(t, upstream.url, { limits: { idleTimeoutMs: 200 } })
+  const req = http.request(`${gw.repoUrl}/git-upload-pack`, {
+    method: 'POST',
+    agent: false,
+    headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-upload-pack-request' },
+  })
+  const res = await new Promise<IncomingMessage>((resolve) => {
+    req.on('response', resolve)
+    req.end('0000')
+  })
+  t.teardown(() => void req.destroy())
+  res.pause()
+  await until('the clone that reads nothing is stopped', () => gw.lines.some((l) => l.includes('"reason":"idle"')))
+  t.pass('stopped as idle')
+})
+
 t.test('a push streams to GitHub with backpressure: while GitHub reads nothing, the gateway holds only buffers', async (t) => {
   let release: () => void = () => {}
   const received = { bytes: 0, hash: createHash('sha256') }
