@@ -1,7 +1,14 @@
 // The web app reaches the API over HTTP only, so the few rules it must apply in the browser
 // as the API does are written there again; these tests hold each copy to core's.
-import { renderMarkdown as renderForCandidates, TEMPLATE_VARIABLES } from '@takehome/core'
+import {
+  MEMBER_INVITATION_TTL_MS,
+  PASSWORD_RESET_TTL_MS,
+  renderMarkdown as renderForCandidates,
+  SIGNUP_CONFIRMATION_TTL_MS,
+  TEMPLATE_VARIABLES,
+} from '@takehome/core'
 import t from 'tap'
+import * as web from '../../web/features/account/link-lifetimes.ts'
 import { renderMarkdown as renderPreview } from '../../web/features/assessments/markdown.ts'
 import { TEMPLATE_VARIABLES as consoleTemplateVariables } from '../../web/features/settings/template-variables.ts'
 
@@ -22,4 +29,13 @@ t.test("the console's preview renders instructions as the API renders them for c
 
 t.test('the template editor offers the placeholders the API accepts', async (t) => {
   t.same([...consoleTemplateVariables], [...TEMPLATE_VARIABLES])
+})
+
+t.test('the account pages say how long emailed links work as the API makes them', async (t) => {
+  t.equal(web.MEMBER_INVITATION_TTL_MS, MEMBER_INVITATION_TTL_MS, 'member invitation')
+  t.equal(web.SIGNUP_CONFIRMATION_TTL_MS, SIGNUP_CONFIRMATION_TTL_MS, 'sign-up confirmation')
+  t.equal(web.PASSWORD_RESET_TTL_MS, PASSWORD_RESET_TTL_MS, 'password reset')
+  t.equal(web.lifetimeInWords(MEMBER_INVITATION_TTL_MS), '7 days')
+  t.equal(web.lifetimeInWords(SIGNUP_CONFIRMATION_TTL_MS), '24 hours')
+  t.equal(web.lifetimeInWords(PASSWORD_RESET_TTL_MS), 'an hour')
 })

@@ -176,6 +176,9 @@ t.test('the sign-up page; its emailed confirmation page does nothing on GET, its
   await page.getByRole('button', { name: 'Sign up' }).click()
   await page.getByText(`We have sent an email to ${carl.email}.`).waitFor({ timeout: 30_000 })
   t.pass('an open sign-up is confirmed by email')
+  const notice = page.getByRole('status').filter({ hasText: 'Check your email.' })
+  t.ok(await notice.evaluate((el) => el === document.activeElement), 'the focus moves to the notice that replaced the form and its button')
+  t.match(await notice.textContent(), /within 24 hours/, 'which says how long the link works')
   const link = await emailedLink(carl.email, '/signup/confirm')
 
   // A mail scanner follows the link; so does the person, before clicking.
@@ -204,6 +207,24 @@ t.test('the sign-up page; its emailed confirmation page does nothing on GET, its
   const moved = await browserSession(context)
   t.match((await me(moved!.header)).body, { user: { email: carl.email }, org: { name: 'Acme' }, role: 'admin' }, 'the session moved to Acme')
   t.equal((await me(session!.header)).status, 401, 'replacing the session it had')
+})
+
+t.test('a sign-up confirmed after its address got an account another way says to log in', async (t) => {
+  const gus = { email: 'gus@example.com', password: 'gus has a long password', org_name: 'Gus Ltd' }
+  t.equal((await request('POST', '/api/auth/signup', { body: gus })).status, 202)
+  const confirm = await emailedLink(gus.email, '/signup/confirm')
+  const invite = await inviteMember(gus.email, 'viewer')
+  const joined = await request('POST', '/api/auth/signup', { body: { invitation_token: invite.token, password: gus.password } })
+  t.equal(joined.status, 201, 'the invitation made the account first')
+
+  const page = await browser.newPage()
+  t.teardown(() => page.close())
+  await page.goto(confirm.url)
+  await page.getByRole('button', { name: 'Confirm and create my organisation' }).click()
+  const taken = alert(page, 'Your organisation could not be created')
+  await taken.waitFor({ timeout: 30_000 })
+  t.match(await taken.textContent(), /This email address already has an account\. Log in instead\./)
+  t.notMatch(await taken.textContent(), /invitation/, 'not in the join page’s words')
 })
 
 t.test('an existing account joins with its email and password; a wrong password is said so', async (t) => {

@@ -10,7 +10,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { candidateMachine, createSourceRepo } from '@takehome/core/testing'
-import t from 'tap'
+import type { Locator } from 'playwright-core'
+import t, { type Test } from 'tap'
 import { launchChromium, pageChecker, requireWebBuild, root, startProduct } from './helpers.ts'
 
 requireWebBuild()
@@ -48,6 +49,15 @@ const nav = (name: string) => page.getByRole('navigation', { name: 'Console' }).
 const mailTo = (to: string, subject: string) =>
   page.getByRole('region').filter({ hasText: `To ${to}` }).filter({ has: page.getByRole('heading', { name: subject, exact: true }) })
 
+/**
+ * A check that something shows, waiting as a person would: what a click or a page load
+ * brings appears a moment later, often from its own query, so looking at once would race it.
+ */
+async function shows(t: Test, what: Locator, name: string) {
+  await what.waitFor(UI_WAIT)
+  t.pass(name)
+}
+
 /** The candidate's clone, once made from the page's command. */
 let work = ''
 
@@ -65,7 +75,7 @@ t.test('1. sign up from the landing page, straight into the dashboard', async (t
   await page.waitForURL(`${base}/dashboard`, UI_WAIT)
   await page.getByText('No assessments yet').waitFor(UI_WAIT)
   await page.getByRole('button', { name: OWNER.name }).click()
-  t.ok(await page.getByText(`${OWNER.org} · owner`).isVisible(), 'signed in as the owner of the new organisation')
+  await shows(t, page.getByText(`${OWNER.org} · owner`), 'signed in as the owner of the new organisation')
   await page.keyboard.press('Escape')
 })
 
@@ -103,7 +113,7 @@ t.test('4. invite two candidates by pasting two lines', async (t) => {
   for (const who of [ADA, GRACE]) {
     const row = page.getByRole('row').filter({ hasText: who.email })
     await row.getByText(who.name).waitFor(UI_WAIT)
-    t.ok(await row.getByText('Sent').isVisible(), `${who.name} is invited`)
+    await shows(t, row.getByText('Sent'), `${who.name} is invited`)
   }
   await checkPage(t, 'assessment-invited')
 })
@@ -119,7 +129,7 @@ t.test('5. the mailbox has the invitation: open its start link', async (t) => {
   // The email runs sandboxed with no permissions: its link cannot navigate this tab, so the browser follows it as a person pasting it would.
   await page.goto(startUrl!)
   await page.getByRole('heading', { level: 1, name: TITLE }).waitFor(UI_WAIT)
-  t.ok(await page.getByText(`Hi ${ADA.name}, you have been invited`).isVisible(), 'the start page greets the candidate')
+  await shows(t, page.getByText(`Hi ${ADA.name}, you have been invited`), 'the start page greets the candidate')
   await checkPage(t, 'start')
 })
 
@@ -142,7 +152,8 @@ t.test('6. Start, then clone with the copied command, commit and push with stock
   t.equal(clone.code, 0, `the copied command clones: ${clone.stderr}`)
   const [folder] = readdirSync(machine.home, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.'))
   work = path.join(machine.home, folder!.name)
-  await machine.shell(`printf 'export const answer = 42\\nexport const question = "life"\\n' > src/app.js && printf 'Answered.\\n' > NOTES.md`, work)
+  const edit = await machine.shell(`printf 'export const answer = 42\\nexport const question = "life"\\n' > src/app.js && printf 'Answered.\\n' > NOTES.md`, work)
+  t.equal(edit.code, 0, `the candidate's edit is written: ${edit.stderr}`)
   t.equal((await machine.git(work, ['add', '--all'])).code, 0)
   t.equal((await machine.git(work, ['commit', '-qm', 'Answer the question'])).code, 0)
   const push = await machine.git(work, ['push', '-q', 'origin', 'main'])
@@ -175,10 +186,10 @@ t.test('8. from the assessment’s page, open the review: the diff by diff2html 
   await page.getByRole('menuitem', { name: 'Open review' }).click()
   await page.waitForURL(/\/review\/[0-9a-f-]{36}$/, UI_WAIT)
   await page.locator('.d2h-file-wrapper').first().waitFor(UI_WAIT)
-  t.ok(await page.getByRole('heading', { name: ADA.name, level: 1 }).isVisible(), 'the candidate is named')
-  t.ok(await page.getByRole('heading', { name: 'src/app.js', level: 3 }).isVisible(), 'the changed file is shown')
-  t.ok(await page.locator('.d2h-ins').first().isVisible(), 'its added lines are drawn by diff2html')
-  t.ok(await page.getByRole('region', { name: 'Commits' }).getByText('Answer the question').isVisible(), 'the commit is in the timeline')
+  await shows(t, page.getByRole('heading', { name: ADA.name, level: 1 }), 'the candidate is named')
+  await shows(t, page.getByRole('heading', { name: 'src/app.js', level: 3 }), 'the changed file is shown')
+  await shows(t, page.locator('.d2h-ins').first(), 'its added lines are drawn by diff2html')
+  await shows(t, page.getByRole('region', { name: 'Commits' }).getByText('Answer the question'), 'the commit is in the timeline')
   await checkPage(t, 'review')
 })
 
@@ -208,7 +219,7 @@ t.test('10. the follow-up is in the mailbox', async (t) => {
   await nav('Mailbox').click()
   const followUp = mailTo(ADA.email, `Thank you for your work on ${TITLE}`)
   await followUp.waitFor(MAIL_WAIT)
-  t.ok(await followUp.getByText('follow up', { exact: true }).isVisible(), 'a follow-up, to the candidate')
+  await shows(t, followUp.getByText('follow up', { exact: true }), 'a follow-up, to the candidate')
   await checkPage(t, 'mailbox-follow-up')
 })
 

@@ -21,10 +21,12 @@ const PASSWORD = { password: { field: 'password', label: 'Password' } }
 const NAME = { name: { field: 'name', label: 'Name' } }
 const ORG_NAME = { org_name: { field: 'org_name', label: 'Organisation name' } }
 
-/** Our words where the API's are written for API users rather than for this page. */
+const EMAIL_TAKEN = 'This email address already has an account. Log in instead.'
+
+/** Our words where the API's are written for API users rather than for these pages. */
 const OUR_WORDS: Record<string, string> = {
   invalid_credentials: 'The email or password is incorrect.',
-  email_taken: 'This email address already has an account. Log in with it below to accept the invitation.',
+  email_taken: EMAIL_TAKEN,
   already_a_member: 'You are already a member of this organisation: there is nothing more to accept.',
   not_a_member: 'This account is not a member of any organisation yet, so it cannot log in here. Accept an invitation first.',
   unauthenticated: 'You are no longer logged in. Log in below to accept the invitation.',
@@ -37,7 +39,14 @@ const fail = (title: string, message: string, code: string, values: Record<strin
   values,
 })
 
-function refused(outcome: Refusal, title: string, fields: FieldMap, values: Record<string, string>): AccountState {
+/** `words`: this page's own, before the shared ones. */
+function refused(
+  outcome: Refusal,
+  title: string,
+  fields: FieldMap,
+  values: Record<string, string>,
+  words: Record<string, string> = {},
+): AccountState {
   switch (outcome.kind) {
     case 'unreachable':
       return fail('We could not reach the service', 'Please try again in a minute: trying again is safe.', 'unavailable', values)
@@ -58,7 +67,7 @@ function refused(outcome: Refusal, title: string, fields: FieldMap, values: Reco
         }
         if (Object.keys(byField).length > 0) return { ...IDLE, fields: byField, values }
       }
-      return fail(title, OUR_WORDS[outcome.code] ?? toSentence(outcome.message), outcome.code, values)
+      return fail(title, words[outcome.code] ?? OUR_WORDS[outcome.code] ?? toSentence(outcome.message), outcome.code, values)
     }
   }
 }
@@ -72,10 +81,20 @@ function missing(values: Record<string, string>, labels: Record<string, string>)
   return Object.keys(fields).length > 0 ? { ...IDLE, fields } : null
 }
 
-/** Success: the browser gets the session the API started, and the page says whose it is. */
-async function signedIn(outcome: ApiOutcome & { kind: 'ok' }): Promise<AccountState> {
-  await passOnSession(outcome)
-  return { ...IDLE, done: { session: sessionOf(outcome.body) } }
+/**
+ * Success: the browser gets the session the API started, and the page says whose it is.
+ * An answer without a session cookie we can pass on (a proxy that drops Set-Cookie, say)
+ * leaves the browser logged out: said so here rather than found out at the next page.
+ */
+async function signedIn(outcome: ApiOutcome & { kind: 'ok' }, values: Record<string, string> = {}): Promise<AccountState> {
+  if (await passOnSession(outcome)) return { ...IDLE, done: { session: sessionOf(outcome.body) } }
+  console.error(`account page: the API answered ${outcome.status} without a session cookie to pass on`)
+  return fail(
+    'You are not logged in',
+    'The service answered without a session for this browser. Try logging in; if this happens again, tell whoever runs this server.',
+    'session_not_received',
+    values,
+  )
 }
 
 /** A new account for the invited address, through the emailed link, joining the organisation. */
@@ -89,9 +108,11 @@ export async function joinWithNewAccount(_previous: AccountState, form: FormData
   if (empty) return { ...empty, values }
   const outcome = await postAccount('/api/auth/signup', { invitation_token: token, password, ...(name ? { name } : {}) })
   if (outcome.kind !== 'ok') {
-    return refused(outcome, 'Your account could not be created', { ...PASSWORD, ...NAME }, values)
+    return refused(outcome, 'Your account could not be created', { ...PASSWORD, ...NAME }, values, {
+      email_taken: 'This email address already has an account. Log in with it below to accept the invitation.',
+    })
   }
-  return signedIn(outcome)
+  return signedIn(outcome, values)
 }
 
 /**
@@ -108,7 +129,7 @@ export async function joinWithPassword(_previous: AccountState, form: FormData):
   if (empty) return { ...empty, values }
   const outcome = await postAccount('/api/auth/join', { token, email, password })
   if (outcome.kind !== 'ok') return refused(outcome, 'The invitation could not be accepted', { ...EMAIL, ...PASSWORD }, values)
-  return signedIn(outcome)
+  return signedIn(outcome, values)
 }
 
 /** The browser is already logged in: accept as that account, in one click. */
@@ -179,10 +200,13 @@ export async function signUp(_previous: AccountState, form: FormData): Promise<A
   if (empty) return { ...empty, values }
   const outcome = await postAccount('/api/auth/signup', { email, password, org_name: orgName, ...(name ? { name } : {}) })
   if (outcome.kind !== 'ok') {
+    // Only a race with another sign-up gets here: the address is what is refused.
+    if (outcome.kind === 'error' && outcome.code === 'email_taken') return { ...IDLE, fields: { email: EMAIL_TAKEN }, values }
     return refused(outcome, 'Your organisation could not be created', { ...EMAIL, ...PASSWORD, ...NAME, ...ORG_NAME }, values)
   }
   if (outcome.status === 202) return { ...IDLE, values: { email }, done: { session: null } }
-  await passOnSession(outcome)
+  const state = await signedIn(outcome, values)
+  if (state.error) return state
   redirect('/dashboard')
 }
 
@@ -194,5 +218,5 @@ export async function logIn(_previous: AccountState, form: FormData): Promise<Ac
   if (empty) return { ...empty, values }
   const outcome = await postAccount('/api/auth/login', { email, password })
   if (outcome.kind !== 'ok') return refused(outcome, 'We could not log you in', { ...EMAIL, ...PASSWORD }, values)
-  return signedIn(outcome)
+  return signedIn(outcome, values)
 }

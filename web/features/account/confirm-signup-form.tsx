@@ -3,7 +3,7 @@
 import { useActionState } from 'react'
 import { confirmSignup } from './actions'
 import { IDLE, linkProblemOf } from './action-state'
-import { FormAlert, SubmitButton } from './fields'
+import { FormAlert, Notice, SubmitButton } from './fields'
 import { LinkRefused, NextSteps, SignedInAs } from './outcomes'
 
 /**
@@ -15,11 +15,11 @@ export function ConfirmSignupForm({ token }: { token: string }) {
   if (state.done) {
     return (
       <>
-        <div className="notice notice-success" role="status">
+        <Notice tone="success">
           <p>
             <strong>Your organisation {state.done.session?.org} is ready.</strong> You are its owner.
           </p>
-        </div>
+        </Notice>
         <SignedInAs session={state.done.session} />
         <NextSteps />
       </>

@@ -1,4 +1,4 @@
-import type { ChangeEvent, FocusEvent, ReactNode } from 'react'
+import { type ChangeEvent, type FocusEvent, type ReactNode, useEffect, useRef } from 'react'
 import { ActionAlert } from '../start/action-alert'
 import type { AccountState } from './action-state'
 import './account.css'
@@ -53,6 +53,46 @@ export function Field({ id, name, label, type, autoComplete, state, required = t
           {error}
         </span>
       )}
+    </div>
+  )
+}
+
+/**
+ * A new password, as every page that sets one asks for it. The API checks the length too:
+ * a refusal comes back on `password` whatever the API calls the field.
+ */
+export function NewPasswordField({
+  id,
+  label = 'Choose a password',
+  state,
+  onChange,
+}: Pick<FieldProps, 'id' | 'state' | 'onChange'> & { label?: string }) {
+  return (
+    <Field
+      id={id}
+      name="password"
+      label={label}
+      type="password"
+      autoComplete="new-password"
+      hint="At least 10 characters."
+      minLength={10}
+      maxLength={200}
+      state={state}
+      onChange={onChange}
+    />
+  )
+}
+
+/**
+ * What replaces a form once its action is over. The form goes with the button that had the
+ * focus, so the focus moves here rather than falling to the page's top.
+ */
+export function Notice({ tone, children }: { tone: 'success' | 'warning'; children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null)
+  useEffect(() => ref.current?.focus(), [])
+  return (
+    <div ref={ref} tabIndex={-1} className={`notice notice-${tone}`} role={tone === 'success' ? 'status' : 'alert'}>
+      {children}
     </div>
   )
 }

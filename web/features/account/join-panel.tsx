@@ -4,7 +4,7 @@ import { useActionState } from 'react'
 import type { AccountSession } from './account-api'
 import { joinAsCurrent, joinWithNewAccount, joinWithPassword } from './actions'
 import { IDLE, linkProblemOf } from './action-state'
-import { Field, FormAlert, SubmitButton } from './fields'
+import { Field, FormAlert, NewPasswordField, Notice, SubmitButton } from './fields'
 import { LinkRefused, NextSteps, SignedInAs } from './outcomes'
 
 /**
@@ -22,11 +22,11 @@ export function JoinPanel({ token, signedInAs }: { token: string; signedInAs: Ac
   if (done) {
     return (
       <>
-        <div className="notice notice-success" role="status">
+        <Notice tone="success">
           <p>
             <strong>You have joined {done.session?.org ?? 'the organisation'}.</strong> Welcome aboard.
           </p>
-        </div>
+        </Notice>
         <SignedInAs session={done.session} />
         <NextSteps />
       </>
@@ -66,17 +66,7 @@ export function JoinPanel({ token, signedInAs }: { token: string; signedInAs: Ac
         <form action={create} className="account-form">
           <input type="hidden" name="token" value={token} />
           <Field id="new-name" name="name" label="Your name" type="text" autoComplete="name" state={created} required={false} maxLength={200} />
-          <Field
-            id="new-password"
-            name="password"
-            label="Choose a password"
-            type="password"
-            autoComplete="new-password"
-            hint="At least 10 characters."
-            minLength={10}
-            maxLength={200}
-            state={created}
-          />
+          <NewPasswordField id="new-password" state={created} />
           <SubmitButton pending={creating} pendingText="Creating your account…">
             Create account and join
           </SubmitButton>

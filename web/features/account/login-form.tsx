@@ -4,7 +4,7 @@ import { useRouter } from 'next/navigation'
 import { useActionState, useEffect } from 'react'
 import { logIn } from './actions'
 import { IDLE } from './action-state'
-import { Field, FormAlert, SubmitButton } from './fields'
+import { Field, FormAlert, Notice, SubmitButton } from './fields'
 import { SignedInAs } from './outcomes'
 import { returnPath } from './return-to'
 
@@ -22,11 +22,11 @@ export function LoginForm() {
   if (state.done) {
     return (
       <>
-        <div className="notice notice-success" role="status">
+        <Notice tone="success">
           <p>
             <strong>You are logged in.</strong>
           </p>
-        </div>
+        </Notice>
         <SignedInAs session={state.done.session} />
         <p>
           <a className="button" href="/dashboard">

@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react'
 import type { AccountSession } from './account-api'
 import type { LinkProblem } from './action-state'
+import { Notice } from './fields'
 
 /** A page's whole answer when there is nothing left to do on it, in the start page's card. */
 export function Problem({ title, children }: { title: string; children: ReactNode }) {
@@ -25,14 +26,14 @@ const LINK_TITLES: Record<LinkProblem, string> = {
  */
 export function LinkRefused({ problem, retry }: { problem: LinkProblem; retry: ReactNode }) {
   return (
-    <div className="notice notice-warning" role="alert">
+    <Notice tone="warning">
       <p>
         <strong>{LINK_TITLES[problem]}.</strong>{' '}
         {problem === 'link_invalid' && 'It may be incomplete or mistyped: open it again from your email, using the whole link. '}
         {problem === 'link_used' && 'Each link works once. '}
         {retry}
       </p>
-    </div>
+    </Notice>
   )
 }
 

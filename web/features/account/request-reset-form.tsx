@@ -3,19 +3,20 @@
 import { useActionState } from 'react'
 import { requestPasswordReset } from './actions'
 import { IDLE } from './action-state'
-import { Field, FormAlert, SubmitButton } from './fields'
+import { Field, FormAlert, Notice, SubmitButton } from './fields'
+import { lifetimeInWords, PASSWORD_RESET_TTL_MS } from './link-lifetimes'
 
 /** Asks for a reset link; the answer is the same whether or not the address has an account. */
 export function RequestResetForm() {
   const [state, action, pending] = useActionState(requestPasswordReset, IDLE)
   if (state.done) {
     return (
-      <div className="notice notice-success" role="status">
+      <Notice tone="success">
         <p>
           <strong>Check your email.</strong> If an account exists for {state.values.email}, we have sent it a link to
-          choose a new password. The link works once, within an hour.
+          choose a new password. The link works once, within {lifetimeInWords(PASSWORD_RESET_TTL_MS)}.
         </p>
-      </div>
+      </Notice>
     )
   }
   return (

@@ -3,7 +3,7 @@
 import { useActionState, useState } from 'react'
 import { resetPassword } from './actions'
 import { IDLE, linkProblemOf } from './action-state'
-import { Field, FormAlert, SubmitButton } from './fields'
+import { Field, FormAlert, NewPasswordField, Notice, SubmitButton } from './fields'
 import { LinkRefused } from './outcomes'
 
 const MISMATCH = 'The two passwords do not match.'
@@ -16,13 +16,13 @@ export function ResetPasswordForm({ token }: { token: string }) {
   if (state.done) {
     const keys = state.done.apiKeysRevoked ?? 0
     return (
-      <div className="notice notice-success" role="status">
+      <Notice tone="success">
         <p>
           <strong>Password changed.</strong> Every session of your account was signed out, in this browser too
           {keys === 1 ? ', and the API key it had made was revoked' : keys > 1 ? `, and the ${keys} API keys it had made were revoked` : ''}.{' '}
           <a href="/login">Log in with your new password</a>.
         </p>
-      </div>
+      </Notice>
     )
   }
   const problem = linkProblemOf(state)
@@ -54,15 +54,9 @@ export function ResetPasswordForm({ token }: { token: string }) {
       <FormAlert state={state} />
       <form action={action} className="account-form">
         <input type="hidden" name="token" value={token} />
-        <Field
+        <NewPasswordField
           id="reset-password"
-          name="password"
           label="New password"
-          type="password"
-          autoComplete="new-password"
-          hint="At least 10 characters."
-          minLength={10}
-          maxLength={200}
           state={state}
           onChange={(e) => check(e.currentTarget.form, mismatch)}
         />

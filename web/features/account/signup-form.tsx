@@ -3,7 +3,8 @@
 import { useActionState } from 'react'
 import { signUp } from './actions'
 import { IDLE } from './action-state'
-import { Field, FormAlert, SubmitButton } from './fields'
+import { Field, FormAlert, NewPasswordField, Notice, SubmitButton } from './fields'
+import { lifetimeInWords, SIGNUP_CONFIRMATION_TTL_MS } from './link-lifetimes'
 
 /**
  * Sign-up creates an organisation with you as its owner. A sign-up created at once goes
@@ -14,23 +15,24 @@ export function SignupForm() {
   const [state, action, pending] = useActionState(signUp, IDLE)
   if (state.done) {
     return (
-      <div className="notice notice-success" role="status">
+      <Notice tone="success">
         <p>
-          <strong>Check your email.</strong> We have sent an email to {state.values.email}. Open its link within 24
-          hours to confirm: your organisation is then created, with you as its owner.
+          <strong>Check your email.</strong> We have sent an email to {state.values.email}. Open its link within{' '}
+          {lifetimeInWords(SIGNUP_CONFIRMATION_TTL_MS)} to confirm: your organisation is then created, with you as its
+          owner.
         </p>
-      </div>
+      </Notice>
     )
   }
   if (state.error?.code === 'signup_closed') {
     return (
-      <div className="notice notice-warning" role="alert">
+      <Notice tone="warning">
         <p>
           <strong>Sign-up is closed on this server.</strong> New members join an existing organisation by invitation: ask
           one of its owners or admins to invite you, then follow the emailed link. If you already have an account,{' '}
           <a href="/login">log in</a>.
         </p>
-      </div>
+      </Notice>
     )
   }
   return (
@@ -40,17 +42,7 @@ export function SignupForm() {
       <form action={action} className="account-form">
         <Field id="signup-name" name="name" label="Your name" type="text" autoComplete="name" state={state} required={false} maxLength={200} />
         <Field id="signup-email" name="email" label="Email" type="email" autoComplete="email" state={state} maxLength={254} />
-        <Field
-          id="signup-password"
-          name="password"
-          label="Choose a password"
-          type="password"
-          autoComplete="new-password"
-          hint="At least 10 characters."
-          minLength={10}
-          maxLength={200}
-          state={state}
-        />
+        <NewPasswordField id="signup-password" state={state} />
         <Field
           id="signup-org"
           name="org_name"

@@ -14,6 +14,7 @@ import { Label } from '../../components/ui/label'
 import { LoadingRows } from '../../components/ui/skeleton'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../../components/ui/table'
 import { useToast } from '../../components/ui/toast'
+import { lifetimeInWords, MEMBER_INVITATION_TTL_MS } from '../account/link-lifetimes'
 import { formatWhen } from '../console/format'
 import { canManage, type Me, ME_KEY, type Role, useMe } from '../console/session'
 import { EmptyState, ErrorState, PageHeader } from '../console/states'
@@ -61,7 +62,9 @@ function InviteMember({ me }: { me: Role }) {
       <CardHeader>
         <div>
           <CardTitle id="invite-member-title">Invite a teammate</CardTitle>
-          <CardDescription>They get an email with a link, valid 7 days, and join with the role you choose.</CardDescription>
+          <CardDescription>
+            They get an email with a link, valid {lifetimeInWords(MEMBER_INVITATION_TTL_MS)}, and join with the role you choose.
+          </CardDescription>
         </div>
       </CardHeader>
       <form onSubmit={submit} className="space-y-3" aria-busy={invite.isPending}>
