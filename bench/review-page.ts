@@ -118,7 +118,7 @@ export async function benchReviewPage(progress: (s: string) => void) {
         times.push(await page.evaluate(() => (window as unknown as { __firstFileMs: number }).__firstFileMs))
         diffDone.push(
           await page.evaluate(() => {
-            const entry = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => /\/api\/repos\/[^/]+\/diff$/.test(e.name))
+            const entry = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => /\/api\/invitations\/[^/]+\/diff$/.test(e.name))
             return entry ? entry.responseEnd : NaN
           }),
         )
@@ -142,7 +142,7 @@ export async function benchReviewPage(progress: (s: string) => void) {
       table(
         ['from navigation start', 'median ms', 'min ms', 'max ms'],
         [
-          ['the diff JSON (GET /api/repos/:id/diff) has arrived', fmtMs(median(diffDone)), fmtMs(Math.min(...diffDone)), fmtMs(Math.max(...diffDone))],
+          ['the diff JSON (GET /api/invitations/:id/diff) has arrived', fmtMs(median(diffDone)), fmtMs(Math.min(...diffDone)), fmtMs(Math.max(...diffDone))],
           ['the first file is drawn', fmtMs(firstFileMs), fmtMs(Math.min(...times)), fmtMs(Math.max(...times))],
         ],
       ),

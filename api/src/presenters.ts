@@ -181,18 +181,22 @@ export const feedbackSchema = z.object({
   created_by: z.string().nullable(),
   created_at: z.string(),
 })
+export const timeTakenSchema = z.number().nullable().describe('from Start to submit, expiry or revoke; null while not started or still working')
 export const invitationDetailSchema = invitationSchema.extend({
+  time_taken_seconds: timeTakenSchema,
   repo: repoSchema.nullable(),
   comments: z.array(commentSchema),
   feedback: z.array(feedbackSchema),
 })
 type InvitationDetail = typeof schema.invitations.$inferSelect & {
+  timeTakenSeconds: number | null
   repo: typeof schema.candidateRepos.$inferSelect | null
   comments: Array<typeof schema.reviewComments.$inferSelect>
   feedback: Array<typeof schema.reviewFeedback.$inferSelect>
 }
 export const presentInvitationDetail = (d: InvitationDetail) => ({
   ...presentInvitation(d),
+  time_taken_seconds: d.timeTakenSeconds,
   repo: d.repo && {
     id: d.repo.id,
     slug: d.repo.slug,

@@ -1,11 +1,14 @@
 // Download ZIP: the candidate repository at its final commit, made by `git archive` and
 // streamed, on the local host and on the GitHub host; exactly the commit's files, whatever
-// the commit's own .gitattributes ask for; only once there is a final commit.
+// the commit's own .gitattributes ask for; only once there is a final commit; each download
+// on record with whether it was sent whole.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { setTimeout } from 'node:timers/promises'
 import { schema } from '@takehome/core'
 import { createSourceRepo, git, startGitHubDouble } from '@takehome/core/testing'
 import { eq } from 'drizzle-orm'
@@ -85,14 +88,41 @@ async function downloadAndCompare(t: Test, built: Served, c: Awaited<ReturnType<
   }
 }
 
+const downloads = (built: Served) => built.db.select().from(schema.auditEvents).where(eq(schema.auditEvents.kind, 'repo.downloaded'))
+
 t.test('the local host: the final commit as a streamed zip, audited; none before there is one', async (t) => {
   const built = await serve(t)
   const c = await submitted(t, built, (slug) => path.join(built.gitHost.candidatesRoot, `${slug}.git`))
   await downloadAndCompare(t, built, c)
-  const audits = await built.db.select().from(schema.auditEvents).where(eq(schema.auditEvents.kind, 'repo.downloaded'))
-  t.match(audits, [{ actor: `user:${c.owner.user.id}`, meta: { invitation_id: c.ada.id, sha: c.finalSha } }])
+  t.match(await downloads(built), [{ actor: `user:${c.owner.user.id}`, meta: { invitation_id: c.ada.id, sha: c.finalSha, complete: true } }], 'on record once sent whole')
+
+  // What keeps the candidate's attributes out is written once, not on every download.
+  const attributes = path.join(built.gitHost.candidatesRoot, `${c.slug}.git`, 'info', 'attributes')
+  const first = statSync(attributes)
+  await downloadAndCompare(t, built, c)
+  const second = statSync(attributes)
+  t.same([second.ino, second.mtimeMs], [first.ino, first.mtimeMs], 'a second download leaves info/attributes as it was')
+
   const never = expectError(t, await built.app.inject({ method: 'GET', url: `/api/invitations/${c.bob.id}/archive.zip`, headers: c.owner.headers }), 409, 'no_final_commit')
   t.match(never.message, /never started/)
+})
+
+t.test('a download cut short is on record as incomplete', async (t) => {
+  const built = await serve(t)
+  const c = await submitted(t, built, (slug) => path.join(built.gitHost.candidatesRoot, `${slug}.git`))
+  const actor = { userId: c.owner.user.id, orgId: c.owner.org.id, role: 'owner', via: 'session' } as const
+  const { stream } = await built.services.review.archive(actor, c.ada.id)
+  // The zip (a 64 KiB random blob in it) is larger than what one chunk and the buffers hold.
+  await once(stream, 'readable')
+  stream.read()
+  stream.destroy()
+  let audits = await downloads(built)
+  // The record is written as the stream closes: wait for it (tap's timeout bounds a hang).
+  while (audits.length === 0) {
+    await setTimeout(20)
+    audits = await downloads(built)
+  }
+  t.match(audits, [{ actor: `user:${c.owner.user.id}`, meta: { invitation_id: c.ada.id, sha: c.finalSha, complete: false } }])
 })
 
 t.test('an archive past its byte cap fails instead of ending as a broken zip', async (t) => {

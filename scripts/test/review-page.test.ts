@@ -196,6 +196,8 @@ t.test('a change of 200 files draws only the files near the viewport', async (t)
   const { page } = await app.browserAs(t, app.cookie, 1000)
   await page.goto(`${app.base}/review/${invitationId}`)
   await page.locator('.d2h-file-wrapper').first().waitFor({ timeout: 30_000 })
+  // The first files come first; the rest of the list and the placeholders follow.
+  await page.locator('section.review-file').nth(FILES - 1).waitFor({ state: 'attached', timeout: 30_000 })
   await settled(page)
   const files = page.getByRole('navigation', { name: 'Changed files' }).getByRole('link')
   t.equal(await files.count(), FILES, 'every file is listed')

@@ -1,7 +1,8 @@
 // What both git hosts do with a repository on disk: copy a seed source's default branch,
 // build a candidate's base commit, list commits for review. The local host does it in the
 // repositories it serves; the GitHub host in its local cache of each GitHub repository.
-import { mkdir, realpath, stat, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline, type Readable, Transform } from 'node:stream'
 import { AppError, unprocessable } from '../errors.ts'
@@ -124,14 +125,28 @@ export async function listCommits(repoDir: string, base: string, head: string): 
 const VERBATIM_ATTRIBUTES = '* -export-ignore -export-subst -text -eol -ident -filter -working-tree-encoding\n'
 
 /**
+ * Puts VERBATIM_ATTRIBUTES in `repoDir`'s `info/attributes` unless they are there already,
+ * so a download reads the file and writes nothing. It is the one place that outranks a
+ * tree's own `.gitattributes` in our git (2.39: `--attr-source` came in 2.40). Written whole
+ * under another name and renamed, so a download running meanwhile reads one or the other.
+ */
+async function keepVerbatim(repoDir: string) {
+  const file = path.join(repoDir, 'info', 'attributes')
+  if ((await readFile(file, 'utf8').catch(() => null)) === VERBATIM_ATTRIBUTES) return
+  await mkdir(path.dirname(file), { recursive: true })
+  const next = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
+  await writeFile(next, VERBATIM_ATTRIBUTES)
+  await rename(next, file)
+}
+
+/**
  * The tree of `sha` as a zip, streamed from `git archive` through the capped runner.
  * A zip cut short is a broken file that looks whole, so past `maxBytes` the stream fails
  * instead of ending: the response is aborted and the client sees an incomplete download.
  */
 export async function streamZip(repoDir: string, sha: string, maxBytes: number): Promise<Readable> {
   if (!SHA.test(sha)) throw new Error(`not a commit id: ${sha}`)
-  await mkdir(path.join(repoDir, 'info'), { recursive: true })
-  await writeFile(path.join(repoDir, 'info', 'attributes'), VERBATIM_ATTRIBUTES)
+  await keepVerbatim(repoDir)
   let cut = false
   const zip = await streamGit(['archive', '--format=zip', sha], {
     cwd: repoDir,

@@ -79,7 +79,7 @@ export function createServices(deps: CoreDeps) {
     candidate: createCandidateService({ db, gitHost, tokens, clock, lifecycle, publicUrl }),
     deadlines: createDeadlineService({ db, clock, lifecycle }),
     reminders: createReminderService({ db, clock, ...DEFAULT_REMINDERS, ...deps.reminders }),
-    review: createReviewService({ db, gitHost }),
+    review: createReviewService({ db, gitHost, logger }),
     dashboard: createDashboardService({ db, clock }),
     mailbox: createMailboxService({ db, mailer }),
     githubEvents: createGitHubEventService({ db, clock, seeds, access, logger, deliveries: deps.webhookDeliveries }),

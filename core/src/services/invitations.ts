@@ -279,7 +279,7 @@ export function createInvitationService({ db, tokens, clock, lifecycle, template
         db.select().from(reviewComments).where(scoped(reviewComments)).orderBy(asc(reviewComments.createdAt)),
         db.select().from(reviewFeedback).where(scoped(reviewFeedback)).orderBy(asc(reviewFeedback.createdAt)),
       ])
-      return { ...row.invitation, repo: row.repo, comments, feedback }
+      return { ...row.invitation, timeTakenSeconds: timeTakenSeconds(row.invitation), repo: row.repo, comments, feedback }
     },
 
     /**

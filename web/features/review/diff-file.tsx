@@ -171,7 +171,8 @@ export function DiffFile({ file, anchorId, mode, comments, canComment, invitatio
       made.set(line, slot)
       removals.push(remove)
     }
-    setSlots(made)
+    // Most files have no comment: leaving the empty state as it is spares each a second render.
+    setSlots((before) => (made.size === 0 && before.size === 0 ? before : made))
     return () => removals.forEach((remove) => remove())
   }, [rows, anchoredKey])
 

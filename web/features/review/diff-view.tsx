@@ -1,11 +1,16 @@
 'use client'
 
-import { useEffect, useMemo, useState } from 'react'
+import { useDeferredValue, useEffect, useMemo, useState } from 'react'
 import { cn } from '../../lib/cn'
 import { DiffFile, type ViewMode } from './diff-file'
 import type { Comment, Diff } from './review-api'
 
 const MODE_KEY = 'takehome.review.diff-view'
+/**
+ * Files put on the page in the first render. The others follow in a render React may
+ * interrupt, so the first file is drawn without waiting for hundreds of placeholders.
+ */
+const FIRST_FILES = 10
 const MODES: Array<[ViewMode, string]> = [
   ['line-by-line', 'Unified'],
   ['side-by-side', 'Side by side'],
@@ -35,6 +40,7 @@ export function DiffView({ diff, comments, canComment, invitationId }: { diff: D
     return map
   }, [comments])
   const anchor = (i: number) => `diff-file-${i}`
+  const shown = diff.files.slice(0, useDeferredValue(diff.files.length, Math.min(FIRST_FILES, diff.files.length)))
 
   if (diff.files.length === 0) {
     return <p className="rounded-md border border-border bg-surface p-4 text-muted">No files changed: the candidate’s commits leave the repository as the base commit had it.</p>
@@ -70,7 +76,7 @@ export function DiffView({ diff, comments, canComment, invitationId }: { diff: D
       )}
       <nav aria-label="Changed files" className="max-h-64 overflow-y-auto rounded-md border border-border bg-surface">
         <ol className="divide-y divide-border text-sm">
-          {diff.files.map((f, i) => (
+          {shown.map((f, i) => (
             <li key={`${f.old_path}\0${f.path}`}>
               <a href={`#${anchor(i)}`} className="flex min-w-0 items-baseline gap-3 px-3 py-1 no-underline hover:bg-background">
                 <span className="min-w-0 flex-1 truncate font-mono text-foreground">{f.path}</span>
@@ -89,7 +95,7 @@ export function DiffView({ diff, comments, canComment, invitationId }: { diff: D
         </ol>
       </nav>
       <div className="flex min-w-0 flex-col gap-4">
-        {diff.files.map((f, i) => (
+        {shown.map((f, i) => (
           <DiffFile
             key={`${f.old_path}\0${f.path}`}
             file={f}

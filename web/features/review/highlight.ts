@@ -3,12 +3,15 @@
 /**
  * Syntax colours for a file diff2html has rendered, as diff2html's own UI applies them
  * (its highlight.js build with the common languages, and its helpers that keep the
- * <ins>/<del> marks of changed words). Loaded on first use, so the first file shows before
- * the highlighter has arrived; a line is coloured from its text, which highlight.js escapes.
+ * <ins>/<del> marks of changed words). A chunk of its own, requested as soon as the page's
+ * scripts run, so it downloads while the diff does; the first file is drawn without it and
+ * coloured once the browser is idle. A line is coloured from its text, which highlight.js escapes.
  */
 const importHighlighter = () => Promise.all([import('diff2html/lib-esm/ui/js/highlight.js-slim'), import('diff2html/lib-esm/ui/js/highlight.js-helpers')])
 let loaded: ReturnType<typeof importHighlighter> | undefined
 const load = () => (loaded ??= importHighlighter())
+// In the browser only: the server renders no diff.
+if (typeof window !== 'undefined') load().catch(() => {})
 
 /** Highlights `wrapper`'s lines unless `cancelled()` says it was replaced meanwhile. */
 export async function highlightFile(wrapper: HTMLElement, cancelled: () => boolean) {

@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { apiFetch } from '../../lib/console-api'
+import { reviewUrls } from './review-urls'
 
 /** The API's answers this page reads, as DESIGN section 7 and the OpenAPI document give them. */
 export interface Comment {
@@ -31,6 +32,8 @@ export interface InvitationDetail {
   submitted_at: string | null
   expired_at: string | null
   revoked_at: string | null
+  /** From Start to whichever ended the work, as the API counts it (never past the deadline); null while working or not started. */
+  time_taken_seconds: number | null
   repo: {
     id: string
     slug: string
@@ -104,7 +107,7 @@ const keys = {
 }
 
 export const useInvitation = (id: string) =>
-  useQuery({ queryKey: keys.invitation(id), queryFn: ({ signal }) => apiFetch<InvitationDetail>(`/api/invitations/${id}`, { signal }) })
+  useQuery({ queryKey: keys.invitation(id), queryFn: ({ signal }) => apiFetch<InvitationDetail>(reviewUrls(id).invitation, { signal }) })
 
 export const useAssessmentTitle = (id: string | undefined) =>
   useQuery({
@@ -114,19 +117,11 @@ export const useAssessmentTitle = (id: string | undefined) =>
     select: (a) => a.title,
   })
 
-export const useDiff = (repoId: string | undefined) =>
-  useQuery({
-    queryKey: ['diff', repoId],
-    enabled: repoId !== undefined,
-    queryFn: ({ signal }) => apiFetch<Diff>(`/api/repos/${repoId}/diff`, { signal }),
-  })
+export const useDiff = (invitationId: string) =>
+  useQuery({ queryKey: ['diff', invitationId], queryFn: ({ signal }) => apiFetch<Diff>(reviewUrls(invitationId).diff, { signal }) })
 
-export const useCommits = (repoId: string | undefined) =>
-  useQuery({
-    queryKey: ['commits', repoId],
-    enabled: repoId !== undefined,
-    queryFn: ({ signal }) => apiFetch<Commits>(`/api/repos/${repoId}/commits`, { signal }),
-  })
+export const useCommits = (invitationId: string) =>
+  useQuery({ queryKey: ['commits', invitationId], queryFn: ({ signal }) => apiFetch<Commits>(reviewUrls(invitationId).commits, { signal }) })
 
 export const useFollowUpTemplates = () =>
   useQuery({

@@ -37,7 +37,6 @@ const when = (iso: string | null) => (iso ? <time dateTime={iso}>{formatWhen(iso
 
 export function ReviewHeader({ invitation, title, compareUrl }: { invitation: InvitationDetail; title: string | undefined; compareUrl: string | null }) {
   const { repo } = invitation
-  const ended = invitation.submitted_at ?? invitation.expired_at ?? invitation.revoked_at
   return (
     <header className="flex flex-col gap-3">
       <div>
@@ -57,7 +56,7 @@ export function ReviewHeader({ invitation, title, compareUrl }: { invitation: In
         <Fact label="Started">{when(invitation.started_at)}</Fact>
         <Fact label="Submitted">{when(invitation.submitted_at)}</Fact>
         <Fact label="Time taken">
-          {invitation.started_at && ended ? formatSeconds(Math.round((Date.parse(ended) - Date.parse(invitation.started_at)) / 1000)) : <span className="text-muted">still working or not started</span>}
+          {invitation.time_taken_seconds === null ? <span className="text-muted">still working or not started</span> : formatSeconds(invitation.time_taken_seconds)}
         </Fact>
       </dl>
       <div className="flex flex-wrap gap-3 text-sm">

@@ -32,16 +32,20 @@ function Section({ id, title, children }: { id: string; title: string; children:
   )
 }
 
-/** Everything a reviewer needs about one submission, on one page. */
+const notStarted = (error: unknown) => error instanceof ApiError && error.code === 'not_started'
+
+/**
+ * Everything a reviewer needs about one submission, on one page. The invitation, the diff
+ * and the commits are asked for at once, by the invitation's id, and each part is drawn as
+ * its answer arrives: the diff does not wait for the invitation.
+ */
 export function ReviewPage({ invitationId }: { invitationId: string }) {
   const invitation = useInvitation(invitationId)
-  const repoId = invitation.data?.repo?.id
+  const diff = useDiff(invitationId)
+  const commits = useCommits(invitationId)
   const title = useAssessmentTitle(invitation.data?.assessment_id)
-  const diff = useDiff(repoId)
-  const commits = useCommits(repoId)
   const canReview = mayReview(useRole())
 
-  if (invitation.isPending) return <Loading what="the submission" />
   if (invitation.isError) {
     const missing = invitation.error instanceof ApiError && [404, 422].includes(invitation.error.status)
     return missing ? (
@@ -54,12 +58,18 @@ export function ReviewPage({ invitationId }: { invitationId: string }) {
     )
   }
   const inv = invitation.data
-  const general = inv.comments.filter((c) => c.path === null || (diff.data !== undefined && !diff.data.files.some((f) => f.path === c.path)))
+  const comments = inv?.comments ?? []
+  const general = comments.filter((c) => c.path === null || (diff.data !== undefined && !diff.data.files.some((f) => f.path === c.path)))
+  const started = inv ? inv.repo !== null : !notStarted(diff.error)
 
   return (
     <div className="review-page flex min-w-0 flex-col gap-8">
-      <ReviewHeader invitation={inv} title={title.data} compareUrl={diff.data?.compare_url ?? commits.data?.compare_url ?? null} />
-      {!inv.repo ? (
+      {inv ? (
+        <ReviewHeader invitation={inv} title={title.data} compareUrl={diff.data?.compare_url ?? commits.data?.compare_url ?? null} />
+      ) : (
+        <Loading what="the submission" />
+      )}
+      {!started ? (
         <p className="rounded-md border border-border bg-surface p-4 text-muted">
           The candidate has not started: there is no repository, so nothing to review yet.
         </p>
@@ -75,22 +85,26 @@ export function ReviewPage({ invitationId }: { invitationId: string }) {
             ) : diff.isError ? (
               <ErrorState what="the diff" error={diff.error} retry={() => void diff.refetch()} />
             ) : (
-              <DiffView diff={diff.data} comments={inv.comments.filter((c) => c.path !== null)} canComment={canReview} invitationId={inv.id} />
+              <DiffView diff={diff.data} comments={comments.filter((c) => c.path !== null)} canComment={canReview} invitationId={invitationId} />
             )}
           </Section>
         </>
       )}
-      <Section id="review-general" title="General comments">
-        {general.length > 0 ? <CommentList comments={general} /> : <p className="text-muted">No general comments.</p>}
-        {canReview && <CommentForm invitationId={inv.id} label="Add a general comment" />}
-      </Section>
-      <Section id="review-feedback" title="Feedback">
-        <FeedbackPanel invitationId={inv.id} feedback={inv.feedback} canReview={canReview} />
-      </Section>
-      {canReview && (
-        <Section id="review-follow-up" title="Send a follow-up">
-          <FollowUpPanel invitationId={inv.id} candidate={inv.candidate_name ?? 'there'} email={inv.candidate_email} assessmentTitle={title.data} />
-        </Section>
+      {inv && (
+        <>
+          <Section id="review-general" title="General comments">
+            {general.length > 0 ? <CommentList comments={general} /> : <p className="text-muted">No general comments.</p>}
+            {canReview && <CommentForm invitationId={inv.id} label="Add a general comment" />}
+          </Section>
+          <Section id="review-feedback" title="Feedback">
+            <FeedbackPanel invitationId={inv.id} feedback={inv.feedback} canReview={canReview} />
+          </Section>
+          {canReview && (
+            <Section id="review-follow-up" title="Send a follow-up">
+              <FollowUpPanel invitationId={inv.id} candidate={inv.candidate_name ?? 'there'} email={inv.candidate_email} assessmentTitle={title.data} />
+            </Section>
+          )}
+        </>
       )}
     </div>
   )

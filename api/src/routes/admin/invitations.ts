@@ -8,13 +8,14 @@ import {
   invitationSchema,
   presentInvitation,
   presentInvitationDetail,
+  timeTakenSchema,
 } from '../../presenters.ts'
 import { admin, emailField, errors, idParams, text } from '../common.ts'
 
 /** A row of the invitation table: the invitation, its final commit and how long the candidate took. */
 const invitationRowSchema = invitationSchema.extend({
   final_sha: z.string().nullable(),
-  time_taken_seconds: z.number().nullable().describe('from Start to submit, expiry or revoke; null while not started or still working'),
+  time_taken_seconds: timeTakenSchema,
 })
 
 const routes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
