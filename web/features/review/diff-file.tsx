@@ -98,6 +98,8 @@ function openSlot(at: LineRow): { slot: HTMLElement; remove: () => void } {
 
 interface Props {
   file: DiffFileEntry
+  /** Drawn at once, without waiting to be told it is near the viewport: the first file, which the page opens on. */
+  eager?: boolean
   anchorId: string
   mode: ViewMode
   comments: Comment[]
@@ -109,12 +111,12 @@ interface Props {
  * One changed file: its header and counts at once, its diff2html table only once it comes
  * near the viewport (or on a click when it is very large), with comments under their lines.
  */
-export function DiffFile({ file, anchorId, mode, comments, canComment, invitationId }: Props) {
+export function DiffFile({ file, eager = false, anchorId, mode, comments, canComment, invitationId }: Props) {
   const changed = (file.additions ?? 0) + (file.deletions ?? 0)
   const large = changed > LARGE_FILE_LINES
   const sectionRef = useRef<HTMLElement>(null)
   const bodyRef = useRef<HTMLDivElement>(null)
-  const [near, setNear] = useState(false)
+  const [near, setNear] = useState(eager)
   const [asked, setAsked] = useState(false)
   const [openLine, setOpenLine] = useState<number | null>(null)
   const [rows, setRows] = useState<Map<number, LineRow>>(() => new Map())

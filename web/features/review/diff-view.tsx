@@ -99,6 +99,7 @@ export function DiffView({ diff, comments, canComment, invitationId }: { diff: D
           <DiffFile
             key={`${f.old_path}\0${f.path}`}
             file={f}
+            eager={i === 0}
             anchorId={anchor(i)}
             mode={mode}
             comments={byPath.get(f.path) ?? []}
