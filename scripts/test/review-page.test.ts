@@ -13,6 +13,9 @@ import { horizontalOverflow, launchChromium, requireWebBuild, seriousViolations,
 
 requireWebBuild()
 
+// Three start-ups of the real product (15-30 s each on two busy cores) and a 200-file change.
+t.setTimeout(10 * 60_000)
+
 const shots = mkdtempSync(path.join(tmpdir(), 'takehome-review-shots-'))
 
 interface Invited {

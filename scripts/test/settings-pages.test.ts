@@ -11,6 +11,9 @@ import { launchChromium, pageChecker, requireWebBuild, startProduct, waitFor } f
 
 requireWebBuild()
 
+// One start-up of the real product (15-30 s on two busy cores), then every Settings page as three roles.
+t.setTimeout(10 * 60_000)
+
 // One start-up of the real product (15-30 s on two busy cores), then a handful of pages.
 t.setTimeout(8 * 60_000)
 
