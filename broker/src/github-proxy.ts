@@ -84,6 +84,12 @@ function proxy(
   const { target, agent, authorization, maxBodyBytes, limits, onDone } = options
   const log = request.log
   const raw = request.raw
+  // git left while the request was opened (GitHub slow to give a credential): its close came
+  // before anyone listened for it, and would never free the slot.
+  if (raw.socket.destroyed) {
+    onDone()
+    return { stop: () => {}, done: Promise.resolve() }
+  }
   const headers: OutgoingHttpHeaders = { authorization }
   for (const name of REQUEST_HEADERS) {
     const value = raw.headers[name]

@@ -465,3 +465,37 @@ t.test('a request whose deadline passes while GitHub is asked for a credential i
   t.match(res, { status: 403, body: Buffer.from('the deadline has passed; the repository is closed\n') })
   t.same(upstream.seen, [], 'nothing reached GitHub')
 })
+
+t.test('a git that leaves while GitHub is asked for a credential frees its slot and never reaches GitHub', async (t) => {
+  const upstream = await upstreamOf(t, (req, res) => {
+    req.resume()
+    res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-advertisement' }).end('0000')
+  })
+  const fake = fakeAccess()
+  const remote = fakeRemote(upstream.url)
+  let release: () => void = () => {}
+  const asked = new Promise<void>((resolve) => {
+    const mint = remote.remote.repoCredential
+    remote.remote.repoCredential = async (...args) => {
+      resolve()
+      await new Promise<void>((r) => (release = r))
+      remote.remote.repoCredential = mint
+      return mint(...args)
+    }
+  })
+  const served = await serveBroker(t, { access: fake.access, remote: remote.remote, limits: { maxRequests: 1 } })
+  const repoUrl = `${served.base}/r/${SLUG}.git`
+  const leaving = http.request(`${repoUrl}/info/refs?service=git-upload-pack`, { headers: basic(ACCESS_TOKEN), agent: false })
+  leaving.on('error', () => {})
+  leaving.end()
+  await asked
+  leaving.destroy()
+  await new Promise((resolve) => leaving.once('close', resolve))
+  // The gateway, in this process, reads the close on the loopback socket within a few turns.
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  release()
+  // The one slot is free again: the next request is served by GitHub, not refused as busy.
+  const next = await send(`${repoUrl}/info/refs?service=git-upload-pack`, { headers: basic(ACCESS_TOKEN) })
+  t.match(next, { status: 200, body: Buffer.from('0000') })
+  t.equal(upstream.seen.length, 1, 'only the request of the git still there reached GitHub')
+})
