@@ -302,6 +302,7 @@ t.test('listing filters by assessment; an invitation reads with its repo, commen
     submitted_at: null,
     expired_at: null,
     revoked_at: null,
+    time_taken_seconds: null,
     repo: null,
     comments: [],
     feedback: [],
