@@ -62,7 +62,8 @@ t.test('the diff and the commits by invitation id', async (t) => {
     const third = await get(`${byInvitation}/diff`, owner.headers)
     t.same([first.statusCode, second.statusCode, third.statusCode], [200, 200, 200])
     t.same(third.json(), first.json(), 'the same answer')
-    t.equal(made, 0, 'git was not asked again: the earlier subtest made this diff')
+    // Whether or not an earlier subtest made it already, three asks (two at once) make it once at most.
+    t.ok(made <= 1, `git made the diff ${made} time(s) for three requests`)
   })
 
   await t.test('the invitation says how long the candidate took', async (t) => {
