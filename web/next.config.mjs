@@ -12,6 +12,11 @@ const nextConfig = {
   outputFileTracingRoot: workspaceRoot,
   // Start links and emailed account links carry their holder's secret token: keep them out of dev request logs.
   logging: { incomingRequests: { ignore: [/^\/start\//, /^\/join\//, /^\/reset-password\//, /^\/signup\/confirm\//] } },
+  // Every role may read the email templates, so /settings opens them: a real 307 from the
+  // server (a page's redirect() would arrive inside an already streaming layout, a script's job).
+  async redirects() {
+    return [{ source: '/settings', destination: '/settings/templates', permanent: false }]
+  },
   async headers() {
     return [
       {
