@@ -25,9 +25,11 @@ export const users = pgTable(
     name: text('name'),
     /** argon2id; null for users who sign in through an identity provider. */
     passwordHash: text('password_hash'),
+    /** The Supabase Auth user (the access token's `sub`) this user signs in as, in hosted mode. */
+    supabaseUserId: uuid('supabase_user_id'),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('users_email_lower_idx').on(sql`lower(${t.email})`)],
+  (t) => [uniqueIndex('users_email_lower_idx').on(sql`lower(${t.email})`), uniqueIndex('users_supabase_user_id_idx').on(t.supabaseUserId)],
 )
 
 export const orgMembers = pgTable(
