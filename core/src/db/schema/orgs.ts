@@ -1,15 +1,26 @@
 import { relations, sql } from 'drizzle-orm'
-import { check, index, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { check, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { createdAt, id, ts } from './columns.ts'
 
 export const ROLES = ['owner', 'admin', 'reviewer', 'viewer'] as const
 export type Role = (typeof ROLES)[number]
 
-export const orgs = pgTable('orgs', {
-  id: id(),
-  name: text('name').notNull(),
-  createdAt: createdAt(),
-})
+export const DEFAULT_RETENTION_DAYS = 365
+
+export const orgs = pgTable(
+  'orgs',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    /**
+     * Days a candidate's personal data is kept after their invitation ended (submitted,
+     * expired, revoked); then the retention task erases it and keeps anonymous counts.
+     */
+    retentionDays: integer('retention_days').notNull().default(DEFAULT_RETENTION_DAYS),
+    createdAt: createdAt(),
+  },
+  (t) => [check('orgs_retention_days_check', sql`${t.retentionDays} between 1 and 36500`)],
+)
 
 /** The tenant column every org-owned row carries. */
 export const orgRef = () =>

@@ -1,0 +1,2 @@
+ALTER TABLE "orgs" ADD COLUMN "retention_days" integer DEFAULT 365 NOT NULL;--> statement-breakpoint
+ALTER TABLE "orgs" ADD CONSTRAINT "orgs_retention_days_check" CHECK ("orgs"."retention_days" between 1 and 36500);
