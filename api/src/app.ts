@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import cookie from '@fastify/cookie'
 import { createFastCredential, credentialBroker, gitGateway, serverAnsweringFirst } from '@takehome/broker'
-import type { Config, GitHost, Services } from '@takehome/core'
+import { type Config, createSupabaseAuth, type GitHost, type Services, type SupabaseAuth } from '@takehome/core'
 import Fastify, { type FastifyReply } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
@@ -27,13 +27,15 @@ export interface RateLimit {
 export interface AppOptions {
   services: Services
   config: Pick<Config, 'publicUrl' | 'appBaseUrl' | 'secureCookies' | 'sessionSecret' | 'trustProxy'> &
-    Partial<Pick<Config, 'metricsToken' | 'github'>>
+    Partial<Pick<Config, 'metricsToken' | 'github' | 'supabase'>>
   logger: Logger
   /**
    * Where candidate repositories live, served at /r/<slug>.git: the local host's under its
    * `candidatesRoot` (GIT_PROJECT_ROOT), GitHub's (`remote`) through the gateway's proxy.
    */
   gitHost: GitHost & { candidatesRoot?: string }
+  /** The Supabase access-token verifier, when the caller made its own (its clock); else one is made from `config.supabase`. */
+  supabaseAuth?: SupabaseAuth
   rateLimits?: Partial<typeof DEFAULT_RATE_LIMITS>
   /** BullMQ's job counts for /metrics, in hosted mode. */
   queueCounts?: () => Promise<Record<string, number>>
@@ -135,7 +137,8 @@ export async function buildApp(opts: AppOptions) {
   await app.register(clientAddress, { sessionSecret: config.sessionSecret })
   await app.register(rateLimit)
   await app.register(cookie, { secret: config.sessionSecret })
-  await app.register(auth, { services, trustedOrigins: [config.publicUrl, config.appBaseUrl] })
+  const supabase = opts.supabaseAuth ?? (config.supabase ? createSupabaseAuth({ config: config.supabase, logger: opts.logger }) : undefined)
+  await app.register(auth, { services, trustedOrigins: [config.publicUrl, config.appBaseUrl], supabase })
 
   await app.register(healthRoutes, { services, gitHost: opts.gitHost, queueCounts: opts.queueCounts, metricsToken: config.metricsToken, trustProxy: config.trustProxy })
   await app.register(authRoutes, { services, config, rateLimit: rateLimits.auth })

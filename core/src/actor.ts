@@ -1,12 +1,12 @@
 import type { Role } from './db/schema/index.ts'
 import { forbidden } from './errors.ts'
 
-/** Who is calling an admin route: a member of exactly one org, through a session or an API key. */
+/** Who is calling an admin route: a member of exactly one org, through a session, an API key or a Supabase access token. */
 export interface Actor {
   userId: string
   orgId: string
   role: Role
-  via: 'session' | 'api_key'
+  via: 'session' | 'api_key' | 'supabase'
   sessionId?: string
   apiKeyId?: string
 }

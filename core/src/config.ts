@@ -146,7 +146,12 @@ const envSchema = z.object({
   GITHUB_API_URL: z.preprocess(emptyToUndefined, httpUrl.default('https://api.github.com')),
   GITHUB_URL: z.preprocess(emptyToUndefined, httpUrl.default('https://github.com')),
   RESEND_API_KEY: optionalString,
-  SUPABASE_URL: optionalString,
+  SUPABASE_URL: z.preprocess(emptyToUndefined, httpUrl.optional()),
+  SUPABASE_ANON_KEY: optionalString,
+  SUPABASE_JWT_SECRET: z.preprocess(
+    emptyToUndefined,
+    z.string().min(32, { error: "must be at least 32 characters (the project's legacy JWT secret)" }).optional(),
+  ),
 })
 
 function count(fallback: number) {
@@ -222,6 +227,12 @@ export interface Config {
         webUrl: string
       }
     | undefined
+  /**
+   * Supabase Auth for admins, when `SUPABASE_URL` and `SUPABASE_ANON_KEY` are set; local
+   * accounts otherwise. `jwtSecret` (legacy projects) makes HS256 access tokens acceptable;
+   * without it only tokens signed by a key of the project's JWKS are.
+   */
+  supabase: { url: string; anonKey: string; jwtSecret: string | undefined } | undefined
   /** Resend, when `RESEND_API_KEY` is set; the local mailbox otherwise. */
   resend: { apiKey: string; from: string; apiUrl: string } | undefined
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
@@ -265,10 +276,18 @@ export class ConfigError extends Error {
   }
 }
 
-/** Hosted-mode integrations whose adapters have not shipped yet: refuse rather than pretend. */
-const NOT_YET_AVAILABLE: Array<[keyof z.infer<typeof envSchema>, string]> = [['SUPABASE_URL', 'Supabase admin auth']]
-
 type Env = z.infer<typeof envSchema>
+
+/** Supabase Auth, when its URL and anon key are set: half of it is a mistake worth stopping for. */
+function supabaseAuth(e: Env): Config['supabase'] {
+  if (!e.SUPABASE_URL && !e.SUPABASE_ANON_KEY) {
+    if (e.SUPABASE_JWT_SECRET) throw new ConfigError('SUPABASE_JWT_SECRET is set but SUPABASE_URL is not: set SUPABASE_URL and SUPABASE_ANON_KEY to use Supabase Auth, or unset it')
+    return undefined
+  }
+  if (!e.SUPABASE_URL) throw new ConfigError("SUPABASE_URL is required when SUPABASE_ANON_KEY is set (the project's URL, e.g. https://abcd.supabase.co)")
+  if (!e.SUPABASE_ANON_KEY) throw new ConfigError("SUPABASE_ANON_KEY is required when SUPABASE_URL is set (the project's anon or publishable key)")
+  return { url: e.SUPABASE_URL, anonKey: e.SUPABASE_ANON_KEY, jwtSecret: e.SUPABASE_JWT_SECRET }
+}
 
 /**
  * The GitHub App host, when `GITHUB_APP_ID` is set. The key is checked here, so a pasted
@@ -338,9 +357,6 @@ export function loadConfig(env: Environment = process.env): Config {
     throw new ConfigError(`${name} ${issue.message}${shown}`)
   }
   const e = parsed.data
-  for (const [name, feature] of NOT_YET_AVAILABLE) {
-    if (e[name]) throw new ConfigError(`${name} is set, but ${feature} is not available in this version yet; unset it`)
-  }
   if (e.REDIS_URL && !e.DATABASE_URL) {
     throw new ConfigError('REDIS_URL needs DATABASE_URL: worker processes cannot share the embedded database; set both, or neither')
   }
@@ -361,6 +377,7 @@ export function loadConfig(env: Environment = process.env): Config {
   }
   const trusted = trustProxy(e.TRUST_PROXY)
   const github = githubApp(e)
+  const supabase = supabaseAuth(e)
   const generated = hosted ? undefined : generatedSecrets(dataDir)
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`
   return {
@@ -378,6 +395,7 @@ export function loadConfig(env: Environment = process.env): Config {
     seedSyncIntervalMs: e.SEED_SYNC_INTERVAL_MS,
     reminders: { hoursBeforeStart: e.REMINDER_HOURS_BEFORE_START, hoursBeforeComplete: e.REMINDER_HOURS_BEFORE_COMPLETE },
     github,
+    supabase,
     resend: e.RESEND_API_KEY ? { apiKey: e.RESEND_API_KEY, from: e.EMAIL_FROM!, apiUrl: e.RESEND_API_URL } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: trusted,

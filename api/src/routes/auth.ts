@@ -1,4 +1,4 @@
-import type { Config, Services } from '@takehome/core'
+import { AppError, type Config, type Services } from '@takehome/core'
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -8,7 +8,7 @@ import { admin, emailField, errors, text, verbatim } from './common.ts'
 
 export interface AuthRouteOptions {
   services: Services
-  config: Pick<Config, 'secureCookies'>
+  config: Pick<Config, 'secureCookies'> & Partial<Pick<Config, 'supabase'>>
   rateLimit: { max: number; timeWindow: number }
 }
 
@@ -24,6 +24,13 @@ const currentPassword = verbatim().min(1).max(200)
 
 /** Accounts: sign-up, login, invitations and passwords. The public ones are rate limited per client address. */
 const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, config, rateLimit }) => {
+  const supabase = config.supabase
+  // Passwords, sign-up and reset links belong to Supabase when it is configured; API keys still work.
+  const localOnly = async () => {
+    if (supabase) {
+      throw new AppError(409, 'local_accounts_disabled', 'this server signs people in with Supabase Auth: local passwords, sign-up and password resets are off; sign in on the login page')
+    }
+  }
   const startSession = (reply: FastifyReply, session: { token: string; expiresAt: Date }) =>
     reply.setCookie(SESSION_COOKIE, session.token, {
       path: '/',
@@ -38,6 +45,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
     '/api/auth/signup',
     {
       config: { rateLimit },
+      onRequest: localOnly,
       schema: {
         tags: ['auth'],
         summary: 'Sign up: a new organisation (you become its owner), or through a member invitation',
@@ -79,6 +87,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
     '/api/auth/signup/confirm',
     {
       config: { rateLimit },
+      onRequest: localOnly,
       schema: {
         tags: ['auth'],
         summary: 'Follow the emailed sign-up link: creates the account, its organisation and a session (once)',
@@ -99,6 +108,10 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
       config: { rateLimit },
       // With email and password the body is the credential, as at login; otherwise the caller's session is.
       preHandler: async (request, reply) => {
+        if (supabase) {
+          if (request.body.password !== undefined) await localOnly()
+          return
+        }
         if (request.body.password === undefined) await app.authenticate(request, reply)
       },
       schema: {
@@ -121,6 +134,10 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
     },
     async (request, reply) => {
       const { token, email, password } = request.body
+      if (supabase) {
+        // No session to move: the caller keeps their Supabase token and acts in the new org with X-Takehome-Org.
+        return presentSession(await services.supabaseIdentity.acceptInvitation(await app.supabaseUser(request), token))
+      }
       const result =
         email !== undefined && password !== undefined
           ? await services.accounts.joinWithPassword({ token, email, password })
@@ -134,7 +151,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
     '/api/auth/password',
     {
       config: { rateLimit },
-      onRequest: app.authenticate,
+      onRequest: [localOnly, app.authenticate],
       schema: {
         tags: ['auth'],
         summary: 'Change your password; your other sessions end',
@@ -154,6 +171,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
     '/api/auth/password-reset',
     {
       config: { rateLimit },
+      onRequest: localOnly,
       schema: {
         tags: ['auth'],
         summary: 'Email a password reset link (valid 1 hour, once); the answer is the same for every address',
@@ -168,6 +186,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
     '/api/auth/password-reset/confirm',
     {
       config: { rateLimit },
+      onRequest: localOnly,
       schema: {
         tags: ['auth'],
         summary: 'Set a new password with the emailed reset link; every session of the account ends and every API key it made is revoked',
@@ -186,6 +205,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
     '/api/auth/login',
     {
       config: { rateLimit },
+      onRequest: localOnly,
       schema: {
         tags: ['auth'],
         summary: 'Log in; sets the session cookie',
@@ -229,6 +249,44 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
       await services.accounts.logoutAll(actorOf(request))
       reply.clearCookie(SESSION_COOKIE, { path: '/' })
       return reply.status(204).send(null)
+    },
+  )
+
+  app.get(
+    '/api/auth/config',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'How people sign in here: local accounts, or Supabase Auth (with the project URL and its public anon key)',
+        response: {
+          200: z.object({ mode: z.enum(['local', 'supabase']), supabase_url: z.string().optional(), supabase_anon_key: z.string().optional() }),
+        },
+      },
+    },
+    // The anon key is public by design: the browser needs it to talk to Supabase Auth.
+    async () => (supabase ? { mode: 'supabase' as const, supabase_url: supabase.url, supabase_anon_key: supabase.anonKey } : { mode: 'local' as const }),
+  )
+
+  app.post(
+    '/api/auth/supabase/onboard',
+    {
+      config: { rateLimit },
+      schema: {
+        tags: ['auth'],
+        summary: 'Create your organisation (you become its owner), signed in with Supabase and a member of none',
+        description:
+          'Allowed for the instance\'s first user under SIGNUP=first-user, for anyone under SIGNUP=open, for nobody under ' +
+          'SIGNUP=invite (403 signup_closed: ask for an invitation). 409 already_a_member when you belong to an organisation. ' +
+          'Send the Supabase access token as `Authorization: Bearer …`.',
+        security: admin,
+        body: z.object({ org_name: text(200) }),
+        response: { 201: sessionSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      if (!supabase) throw new AppError(409, 'supabase_not_configured', 'this server uses local accounts: sign up with POST /api/auth/signup')
+      const user = await app.supabaseUser(request)
+      return reply.status(201).send(presentSession(await services.supabaseIdentity.onboard(user, { orgName: request.body.org_name })))
     },
   )
 

@@ -15,8 +15,9 @@ import { alreadyAMember, claimMemberInvitation, joinByInvitation, requireSession
 
 // Writing last_used_at on every request would turn every read into a write.
 const LAST_USED_GRANULARITY_MS = 60_000
-// Any constant shared by every process on the database: it only serialises the first sign-ups.
-const FIRST_SIGNUP_LOCK = 7_415_311
+// Any constant shared by every process on the database: it only serialises the first sign-ups
+// (local ones here, Supabase onboarding in supabase-identity.ts).
+export const FIRST_SIGNUP_LOCK = 7_415_311
 // With the address's hash, serialises the sign-up requests of one address.
 const SIGNUP_REQUEST_LOCK = 7_415_312
 /** At most one confirmation email per address this often, however often sign-up is asked for. */

@@ -26,6 +26,7 @@ import { createMemberService } from './members.ts'
 import { createReminderService } from './reminders.ts'
 import { createReviewService } from './review.ts'
 import { createSeedService } from './seeds.ts'
+import { createSupabaseIdentityService } from './supabase-identity.ts'
 
 export interface CoreDeps {
   database: Database
@@ -73,6 +74,8 @@ export function createServices(deps: CoreDeps) {
     access,
     accounts: createAccountService({ db, tokens, passwords, clock, signup: deps.signup ?? 'first-user' }),
     members: createMemberService({ db, tokens, clock }),
+    /** Users signing in with Supabase access tokens (hosted mode); unused with local accounts. */
+    supabaseIdentity: createSupabaseIdentityService({ db, tokens, clock, signup: deps.signup ?? 'first-user' }),
     seeds,
     assessments: createAssessmentService({ db, clock, pushMaxBytes: gitLimits.pushMaxBytes }),
     invitations: createInvitationService({ db, tokens, clock, lifecycle, templates, access, appBaseUrl }),
