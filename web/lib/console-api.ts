@@ -1,5 +1,7 @@
 'use client'
 
+import { apiAuthHeaders } from './supabase-browser'
+
 /** An answer of the API that is not a success, in DESIGN's error shape. */
 export class ApiError extends Error {
   constructor(
@@ -23,7 +25,8 @@ export class ApiError extends Error {
 const UNREACHABLE = 'The server could not be reached. Check your connection and try again.'
 
 /**
- * Calls our API from the browser, at this origin, with the session cookie. JSON in and
+ * Calls our API from the browser, at this origin, with the session cookie (or, with Supabase
+ * Auth, the access token as a Bearer). JSON in and
  * out; anything but a 2xx throws an ApiError (401: code `unauthenticated`), and a network
  * failure throws one with status 0, so every caller shows one kind of error.
  */
@@ -33,7 +36,11 @@ export async function apiFetch<T>(path: string, init: { method?: string; body?: 
     res = await fetch(path, {
       method: init.method ?? 'GET',
       credentials: 'same-origin',
-      headers: init.body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers: {
+        accept: 'application/json',
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(await apiAuthHeaders()),
+      },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       signal: init.signal,
     })

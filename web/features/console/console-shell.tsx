@@ -7,6 +7,7 @@ import { usePathname, useRouter } from 'next/navigation'
 import { type ReactNode, useEffect, useState } from 'react'
 import { cn } from '../../lib/cn'
 import { ApiError, apiFetch } from '../../lib/console-api'
+import { signOut } from '../../lib/supabase-browser'
 import { Button } from '../../components/ui/button'
 import {
   DropdownMenu,
@@ -69,7 +70,8 @@ function UserMenu({ me }: { me: Me }) {
   const router = useRouter()
   const queryClient = useQueryClient()
   const logout = useMutation({
-    mutationFn: () => apiFetch<void>('/api/auth/logout', { method: 'POST' }),
+    // With Supabase Auth, signOut revokes the session at Supabase; otherwise the API ends the cookie's.
+    mutationFn: () => signOut(() => apiFetch<void>('/api/auth/logout', { method: 'POST' })),
     // A session that had already ended is logged out all the same.
     onSettled: (_data, error) => {
       if (error && !(error instanceof ApiError && error.code === 'unauthenticated')) return
