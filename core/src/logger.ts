@@ -2,9 +2,12 @@ import { pino, type DestinationStream, type LoggerOptions } from 'pino'
 import { databaseError } from './errors.ts'
 import { TOKEN_PATTERN } from './tokens.ts'
 
-/** Tokens travel in paths (`/api/start/thi_…`) and query strings (`?token=`): neither reaches a log. */
+/**
+ * Tokens travel in paths (`/api/start/thi_…`) and query strings (`?token=`): neither reaches a log.
+ * Nor does a candidate's address asked for in a query string (a subject access request).
+ */
 export function redactUrl(url: string): string {
-  return url.replace(TOKEN_PATTERN, (t) => `${t.slice(0, 4)}[redacted]`).replace(/([?&](?:token|key|password)=)[^&#]*/gi, '$1[redacted]')
+  return url.replace(TOKEN_PATTERN, (t) => `${t.slice(0, 4)}[redacted]`).replace(/([?&](?:token|key|password|email)=)[^&#]*/gi, '$1[redacted]')
 }
 
 export function loggerOptions(level: string): LoggerOptions {

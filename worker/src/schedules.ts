@@ -14,6 +14,7 @@ export interface ScheduledTask {
 const HOUR = 3_600_000
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 10 * 60_000
 const KEEP_FINISHED_JOBS_MS = 7 * 24 * HOUR
+const RETENTION_INTERVAL_MS = HOUR
 
 /**
  * The periodic work of the product, the same in both modes: timers run it in the embedded
@@ -37,6 +38,8 @@ export function scheduledTasks(services: Services, intervals: ScheduleIntervals)
         await services.githubEvents.pruneDeliveries(KEEP_FINISHED_JOBS_MS)
       },
     },
+    // Candidates' personal data past their org's retention_days: erased in bounded batches.
+    { name: 'retention', everyMs: RETENTION_INTERVAL_MS, run: () => services.privacy.sweepRetention() },
     // GitHub does not retry a failed webhook delivery (GitHub App mode only).
     ...(redeliver ? [{ name: 'webhook-redelivery', everyMs: WEBHOOK_REDELIVERY_INTERVAL_MS, run: redeliver }] : []),
   ]

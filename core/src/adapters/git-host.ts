@@ -133,6 +133,12 @@ export interface GitHost {
    * revokes every credential `remote.repoCredential` issued for the repository. Idempotent.
    */
   archive(repoFullName: string): Promise<void>
+  /**
+   * Deletes a candidate repository and every copy the host keeps of it (erasure of the
+   * candidate's work: retention or a request). On GitHub it revokes the repository's
+   * credentials first. Idempotent: a repository already gone is not an error.
+   */
+  removeCandidateRepo(repoFullName: string): Promise<void>
   /** What changed between two commits (rename detection on), per file, with patches within `limits`. */
   diff(repoFullName: string, base: string, head: string, limits: DiffLimits): Promise<Diff>
   /** The unified diff as a stream; past `maxBytes` it ends with a line saying it was cut. */

@@ -119,6 +119,10 @@ export function createLocalGitHost({ root }: { root: string }): GitHost & { cand
       await ownGit(['config', 'http.receivepack', 'false'], candidatePath(repoFullName))
     },
 
+    async removeCandidateRepo(repoFullName) {
+      await rm(candidatePath(repoFullName), { recursive: true, force: true })
+    },
+
     diff(repoFullName, base, head, limits) {
       return boundedDiff(repoPath(repoFullName), base, head, limits)
     },

@@ -13,6 +13,7 @@ import type { TokenHasher } from '../tokens.ts'
 import { createAccessService } from './access.ts'
 import { createAccountService } from './accounts.ts'
 import { createAssessmentService } from './assessments.ts'
+import { createAuditLogService } from './audit-log.ts'
 import { createCandidateService } from './candidate.ts'
 import { createDashboardService } from './dashboard.ts'
 import { createDeadlineService } from './deadlines.ts'
@@ -23,6 +24,7 @@ import { createInvitationService } from './invitations.ts'
 import { createLifecycle } from './lifecycle.ts'
 import { createMailboxService } from './mailbox.ts'
 import { createMemberService } from './members.ts'
+import { createPrivacyService } from './privacy.ts'
 import { createReminderService } from './reminders.ts'
 import { createReviewService } from './review.ts'
 import { createSeedService } from './seeds.ts'
@@ -87,6 +89,8 @@ export function createServices(deps: CoreDeps) {
     mailbox: createMailboxService({ db, mailer }),
     githubEvents: createGitHubEventService({ db, clock, seeds, access, logger, deliveries: deps.webhookDeliveries }),
     emailTemplates: templates,
+    auditLog: createAuditLogService({ db }),
+    privacy: createPrivacyService({ db, gitHost, tokens, clock, lifecycle, access, logger }),
     outbox,
     jobAdmin: createJobAdminService({ db, outbox }),
     jobs: createJobRunner({ outbox, handlers, clock, logger, ...deps.jobs }),

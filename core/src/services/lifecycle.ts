@@ -67,16 +67,26 @@ export function createLifecycle({ db, gitHost, clock, access }: { db: Db; gitHos
           )
           .returning()
         if (!row) return undefined
-        await tx
+        const revoked = await tx
           .update(accessTokens)
           .set({ revokedAt: now })
           .where(and(eq(accessTokens.invitationId, id), isNull(accessTokens.revokedAt)))
+          .returning({ id: accessTokens.id })
         const [repo] = await tx
           .update(candidateRepos)
           .set({ archived: true, active: false, archivedAt: now })
           .where(and(eq(candidateRepos.invitationId, id), eq(candidateRepos.archived, false)))
           .returning()
         await recordAudit(tx, { orgId: row.orgId, kind: `invitation.${ending}`, actor: options.actor, target: id })
+        if (revoked.length > 0) {
+          await recordAudit(tx, {
+            orgId: row.orgId,
+            kind: 'access_token.revoked',
+            actor: 'system',
+            target: id,
+            meta: { access_token_ids: revoked.map((r) => r.id), reason: ending },
+          })
+        }
         if (repo) {
           await recordAudit(tx, { orgId: row.orgId, kind: 'repo.archived', actor: 'system', target: repo.id, meta: { slug: repo.slug } })
           await enqueue(tx, [{ kind: 'repo.finalize', orgId: row.orgId, payload: { invitationId: id, ending } }])

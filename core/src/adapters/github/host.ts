@@ -495,6 +495,13 @@ export function createGitHubHost(deps: GitHubHostDeps): GitHubHost {
       log.info({ repo: repoFullName, tokens_revoked: revoked + late + (own ? 1 : 0) }, 'GitHub repository archived')
     },
 
+    async removeCandidateRepo(repoFullName) {
+      // Erasure deletes rather than archives: an archived repository still holds the work.
+      await repoTokens.revokeAll(repoFullName)
+      await deleteRepository(repoFullName)
+      await rm(cacheDir(repoFullName), { recursive: true, force: true })
+    },
+
     async diff(repoFullName, base, head, limits) {
       return boundedDiff(await cacheWith(repoFullName, [base, head]), base, head, limits)
     },
