@@ -2,6 +2,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttp
 import https from 'node:https'
 import type { GitHost } from '@takehome/core'
 import { type GitBackend, type GitLimits, type GitRequest, type Opened, pktLine, pushLimit, refusal, type Running, size, supervise } from './exchange.ts'
+import { rawRequest, type RawUpstream } from './raw-upstream.ts'
 
 type RemoteRepositories = NonNullable<GitHost['remote']>
 
@@ -70,7 +71,9 @@ export function createGitHubProxy(remote: RemoteRepositories, limits: GitLimits)
       return {
         ok: true,
         run: (res, onDone) =>
-          proxy(git, res, { target, agent, authorization, maxBodyBytes: service === 'git-receive-pack' ? pushLimit(grant, limits) : undefined, limits, onDone }),
+          endpoint === 'git-upload-pack'
+            ? proxyPack(git, res, { target, authorization, limits, onDone })
+            : proxy(git, res, { target, agent, authorization, maxBodyBytes: service === 'git-receive-pack' ? pushLimit(grant, limits) : undefined, limits, onDone }),
       }
     },
   }
@@ -84,17 +87,8 @@ function proxy(
   const { target, agent, authorization, maxBodyBytes, limits, onDone } = options
   const log = request.log
   const raw = request.raw
-  // git left while the request was opened (GitHub slow to give a credential): its close came
-  // before anyone listened for it, and would never free the slot.
-  if (raw.socket.destroyed) {
-    onDone()
-    return { stop: () => {}, done: Promise.resolve() }
-  }
-  const headers: OutgoingHttpHeaders = { authorization }
-  for (const name of REQUEST_HEADERS) {
-    const value = raw.headers[name]
-    if (value !== undefined) headers[name as string] = value
-  }
+  if (raw.socket.destroyed) return gone(onDone)
+  const headers = forwardedHeaders(raw, authorization)
   const send = (pooled: boolean) => (target.protocol === 'https:' ? https : http).request(target, { method: request.method, headers, agent: pooled ? agent : false })
   let upstream = send(true)
   let response: IncomingMessage | undefined
@@ -175,9 +169,8 @@ function proxy(
     if (answered) return void up.resume()
     const status = up.statusCode ?? 502
     if (status < 200 || status >= 300) {
-      const refused = UPSTREAM_REFUSED[status]
       log.info({ upstream_status: status }, 'git request refused by GitHub')
-      return answer(refused?.status ?? 502, refused?.message ?? `GitHub answered ${status}; try again in a minute`)
+      return answer(...refusedBy(status))
     }
     const forwarded = pick(up.headers, RESPONSE_HEADERS)
     forwardedLength = forwarded['content-length'] !== undefined
@@ -227,7 +220,112 @@ function proxy(
   return { stop: watch.stop, done }
 }
 
-function pick(headers: IncomingHttpHeaders, names: readonly string[]): OutgoingHttpHeaders {
+/**
+ * The clone's pack (`POST git-upload-pack`): like `proxy`, but the answer's body passes from
+ * GitHub's connection to git's as bytes, without Node's HTTP client parsing it and its server
+ * framing it again (raw-upstream.ts says why). Git's own request is small and sent whole; the
+ * connection to GitHub is used once, so nothing is ever sent twice.
+ */
+function proxyPack(
+  { request, endpoint, service }: GitRequest,
+  res: ServerResponse,
+  options: { target: URL; authorization: string; limits: GitLimits; onDone: () => void },
+): Running {
+  const { target, authorization, limits, onDone } = options
+  const log = request.log
+  const raw = request.raw
+  if (raw.socket.destroyed) return gone(onDone)
+  const socket = res.socket!
+
+  let over = false
+  /** Set once GitHub's answer began reaching git, or the gateway answered in its place. */
+  let answering = false
+  // Every use of `upstream` below runs once it is set: its handlers, timers and events come later.
+  const abandon = () => {
+    raw.unpipe(upstream.socket)
+    upstream.destroy()
+    raw.resume()
+  }
+  const watch = supervise(res, log, {
+    idleTimeoutMs: limits.idleTimeoutMs,
+    maxRequestMs: limits.maxRequestMs,
+    isRunning: () => !over,
+    abort: abandon,
+    awaitingWork: () => raw.complete && answering && !socket.writableNeedDrain,
+  })
+  const done = new Promise<void>((resolve) =>
+    res.once('close', () => {
+      over = true
+      upstream.destroy()
+      watch.finish()
+      onDone()
+      resolve()
+    }),
+  )
+  const answer = (status: number, message: string) => {
+    answering = true
+    abandon()
+    const { status: code, headers: head, body } = refusal(endpoint, service, status, message)
+    res.writeHead(code, head).end(body)
+  }
+
+  raw.on('data', watch.progress)
+  const upstream: RawUpstream = rawRequest(
+    target,
+    { method: request.method, headers: forwardedHeaders(raw, authorization), body: raw },
+    {
+      onError(err) {
+        if (over || answering) return
+        log.warn({ err: { code: (err as NodeJS.ErrnoException).code, message: err.message } }, 'git request failed: GitHub could not be reached')
+        answer(502, UNREACHABLE)
+      },
+      onHead({ status, headers }, rest) {
+        if (over || answering) return
+        if (status < 200 || status >= 300) {
+          log.info({ upstream_status: status }, 'git request refused by GitHub')
+          return answer(...refusedBy(status))
+        }
+        answering = true
+        const from = upstream.socket
+        // The head goes out through Node (with the headers set on this response so far); the
+        // body then goes on the connection itself, ending with it, so git reads it as GitHub framed it.
+        const framing = headers['transfer-encoding'] ? { 'transfer-encoding': headers['transfer-encoding'] } : {}
+        res.writeHead(status, { ...pick(headers, RESPONSE_HEADERS), ...framing, connection: 'close' })
+        res.flushHeaders()
+        if (rest.length > 0) socket.write(rest)
+        from.on('data', watch.progress)
+        from.on('error', () => socket.destroy())
+        from.pipe(socket)
+        from.resume()
+      },
+    },
+  )
+  return { stop: watch.stop, done }
+}
+
+/** git left while its request was opened (GitHub slow to give a credential): its close came before anyone listened for it, and would never free the slot. */
+function gone(onDone: () => void): Running {
+  onDone()
+  return { stop: () => {}, done: Promise.resolve() }
+}
+
+/** What reaches GitHub: our credential and the request headers git needs, nothing else of git's. */
+function forwardedHeaders(raw: IncomingMessage, authorization: string): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { authorization }
+  for (const name of REQUEST_HEADERS) {
+    const value = raw.headers[name]
+    if (value !== undefined) headers[name as string] = value
+  }
+  return headers
+}
+
+/** GitHub's refusal, as the gateway answers it. */
+function refusedBy(status: number): [number, string] {
+  const refused = UPSTREAM_REFUSED[status]
+  return [refused?.status ?? 502, refused?.message ?? `GitHub answered ${status}; try again in a minute`]
+}
+
+function pick(headers: IncomingHttpHeaders | Record<string, string>, names: readonly string[]): OutgoingHttpHeaders {
   const picked: OutgoingHttpHeaders = {}
   for (const name of names) if (headers[name] !== undefined) picked[name] = headers[name]
   return picked

@@ -1,6 +1,7 @@
 // GitHub closing a kept-alive connection just as the gateway reuses it: the request, with
 // its body when that was small enough to keep, is sent again once on a connection of its
-// own; git never sees the reset.
+// own; git never sees the reset. A push's POST is the one sent on a kept connection (a
+// clone's pack is fetched on one of its own: raw-upstream.ts).
 import { createHash, randomBytes } from 'node:crypto'
 import http, { type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
@@ -21,7 +22,7 @@ function request(url: string, options: { method?: string; body?: Buffer[]; betwe
   return new Promise<Answer>((resolve, reject) => {
     const req = http.request(url, {
       method: options.method ?? 'GET',
-      headers: { ...basic(ACCESS_TOKEN), ...(options.body ? { 'content-type': 'application/x-git-upload-pack-request' } : {}) },
+      headers: { ...basic(ACCESS_TOKEN), ...(options.body ? { 'content-type': 'application/x-git-receive-pack-request' } : {}) },
       agent: false,
     })
     req.on('error', reject)
@@ -69,7 +70,7 @@ async function closingUpstream(t: Test, close: (req: IncomingMessage) => void) {
     if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-advertisement' }).end(ADVERTISEMENT)
     void bodyOf(req).then((body) => {
       Object.assign(answered, { hash: sha(body) })
-      res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-result' }).end(sha(body))
+      res.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result' }).end(sha(body))
     })
   })
   const { access } = fakeAccess()
@@ -118,7 +119,7 @@ for (const { how, atArrival, close } of CLOSES) {
       // Bounded, so a broken gateway fails the test rather than hanging it.
       for (let i = 0; i < 400 && atArrival && gw.seen.closed === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25))
     }
-    const answer = await request(`${gw.repoUrl}/git-upload-pack`, { method: 'POST', body, between })
+    const answer = await request(`${gw.repoUrl}/git-receive-pack`, { method: 'POST', body, between })
     t.same(answer, { status: 200, body: sha(whole) }, 'git gets GitHub\'s answer to the whole body')
     t.equal(gw.seen.closed, 1, 'the reused connection was ended once')
     t.equal(gw.seen.answered.length, 2)
@@ -130,7 +131,7 @@ for (const { how, atArrival, close } of CLOSES) {
 t.test('a POST whose body is too large to keep is not sent again: git gets a 502 in words', async (t) => {
   const gw = await closingUpstream(t, CLOSES[2]!.close)
   t.same(await request(`${gw.repoUrl}/info/refs?service=git-upload-pack`), { status: 200, body: ADVERTISEMENT })
-  const answer = await request(`${gw.repoUrl}/git-upload-pack`, { method: 'POST', body: [randomBytes(RESEND_MAX_BYTES + 64 * KIB)] })
+  const answer = await request(`${gw.repoUrl}/git-receive-pack`, { method: 'POST', body: [randomBytes(RESEND_MAX_BYTES + 64 * KIB)] })
   t.same(answer, { status: 502, body: 'GitHub could not be reached; try again in a minute\n' })
   t.equal(gw.seen.closed, 1)
   t.equal(gw.seen.answered.length, 1, 'nothing was sent again')

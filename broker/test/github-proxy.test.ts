@@ -3,6 +3,7 @@
 // both ways, and that pushes are cut at their size limit, their deadline and their end.
 import { createHash, randomBytes } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import net from 'node:net'
 import t, { type Test } from 'tap'
 import { ACCESS_TOKEN, basic, fakeAccess, fakeRemote, INSTALLATION_TOKEN, listen, REPO, serveBroker, SLUG } from './fakes.ts'
 
@@ -343,6 +344,89 @@ t.test('a clone streams from GitHub with backpressure: while git reads nothing, 
   res.resume()
   await new Promise((resolve) => res.on('end', resolve))
   t.equal(read, size, 'every byte arrived')
+})
+
+t.test('a clone\'s pack is fetched on a connection of its own and reaches git byte for byte, however GitHub frames it', async (t) => {
+  const pack = randomBytes(3 * MB + 123)
+  let framing: 'chunked' | 'length' = 'chunked'
+  const received: Array<{ headers: http.IncomingHttpHeaders; body: Buffer }> = []
+  const upstream = await upstreamOf(t, (req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks) })
+      res.writeContinue() // an interim answer first: skipped, never passed on
+      const head = { 'content-type': 'application/x-git-upload-pack-result', 'set-cookie': 'session=github', 'x-github-request-id': 'ABC' }
+      res.writeHead(200, framing === 'length' ? { ...head, 'content-length': pack.length } : head)
+      // Odd-sized pieces, so chunk boundaries fall anywhere.
+      for (let at = 0; at < pack.length; at += 70_001) res.write(pack.subarray(at, at + 70_001))
+      res.end()
+    })
+  })
+  const gw = await gateway(t, upstream.url)
+  const wants = Buffer.from('0032want 0123456789012345678901234567890123456789\n00000009done\n')
+  for (const how of ['chunked', 'length'] as const) {
+    framing = how
+    const res = await send(`${gw.repoUrl}/git-upload-pack`, {
+      method: 'POST',
+      headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-upload-pack-request', 'git-protocol': 'version=2' },
+      body: wants,
+    })
+    if (!('body' in res)) return t.fail(`the clone failed: ${res.error}`)
+    t.equal(res.status, 200, how)
+    t.ok(res.body.equals(pack), `${how}: the pack arrived unchanged`)
+    t.equal(res.headers['content-type'], 'application/x-git-upload-pack-result')
+    for (const name of ['set-cookie', 'x-github-request-id']) t.notOk(res.headers[name], `${how}: no ${name} from GitHub`)
+    t.equal(res.headers.connection, 'close', `${how}: the connection ends with the answer`)
+  }
+  for (const { headers, body } of received) {
+    t.ok(body.equals(wants), 'git\'s request reached GitHub whole')
+    t.match(headers, { connection: 'close', 'content-length': String(wants.length), 'git-protocol': 'version=2' })
+    t.equal(headers.authorization, `Basic ${Buffer.from(`x-access-token:${INSTALLATION_TOKEN}`).toString('base64')}`)
+  }
+
+  // A request body git streams without a length (a large negotiation) reaches GitHub chunked, whole.
+  const streamed = randomBytes(2 * MB)
+  const answered = await new Promise<number>((resolve, reject) => {
+    const req = http.request(`${gw.repoUrl}/git-upload-pack`, {
+      method: 'POST',
+      agent: false,
+      headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-upload-pack-request' },
+    })
+    req.on('error', reject)
+    req.on('response', (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode!))
+    })
+    req.write(streamed.subarray(0, MB))
+    setTimeout(() => req.end(streamed.subarray(MB)), 20)
+  })
+  t.equal(answered, 200)
+  t.equal(received.at(-1)!.headers['transfer-encoding'], 'chunked')
+  t.ok(received.at(-1)!.body.equals(streamed), 'a streamed request body reached GitHub whole')
+})
+
+t.test('a clone\'s pack from something that does not answer HTTP: git gets a 502 in words', async (t) => {
+  const answers: Array<[string, (socket: net.Socket) => void]> = [
+    ['a head that is not HTTP', (socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n')],
+    ['a head that never ends', (socket) => socket.write(`HTTP/1.1 200 OK\r\nx-filler: ${'a'.repeat(80 * 1024)}`)],
+    ['a close before any answer', (socket) => socket.end()],
+  ]
+  for (const [what, reply] of answers) {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {})
+      socket.once('data', () => reply(socket))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => new Promise((resolve) => server.close(resolve)))
+    const gw = await gateway(t, `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`)
+    const res = await send(`${gw.repoUrl}/git-upload-pack`, {
+      method: 'POST',
+      headers: { ...basic(ACCESS_TOKEN), 'content-type': 'application/x-git-upload-pack-request' },
+      body: Buffer.from('0000'),
+    })
+    t.match(res, { status: 502, body: Buffer.from('GitHub could not be reached; try again in a minute\n') }, what)
+  }
 })
 
 t.test('a push past its size limit is cut before GitHub has it all, with the message on git\'s error band', async (t) => {
