@@ -75,7 +75,7 @@ t.test('templates: /settings opens them; one is created with a live preview, ref
   await page.waitForURL(`${base}/settings/templates`, UI_WAIT)
   await page.getByText('No templates yet').waitFor(UI_WAIT)
   const nav = page.getByRole('navigation', { name: 'Settings' })
-  t.same(await nav.getByRole('link').allTextContents(), ['Email templates', 'Members', 'API keys'], 'an owner sees every settings page')
+  t.same(await nav.getByRole('link').allTextContents(), ['Email templates', 'Members', 'API keys', 'Audit log', 'Data retention'], 'an owner sees every settings page')
   await checkPage(t, 'templates-empty')
 
   await page.getByRole('link', { name: 'New template' }).click()
@@ -286,8 +286,8 @@ t.test('a viewer reads the settings with no control to change them; an admin may
   t.pass('Settings is in the menu')
   t.same(
     await viewer.getByRole('navigation', { name: 'Settings' }).getByRole('link').allTextContents(),
-    ['Email templates', 'Members'],
-    'no API keys page',
+    ['Email templates', 'Members', 'Data retention'],
+    'no API keys page, no audit log',
   )
   await viewer.getByRole('link', { name: 'Nudge' }).click()
   await viewer.getByRole('region', { name: 'Preview' }).getByText('Subject: Still time, Ada Lovelace').waitFor(UI_WAIT)

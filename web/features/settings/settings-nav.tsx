@@ -11,6 +11,8 @@ const SETTINGS_PAGES: Array<{ href: string; label: string; roles?: (role: Role) 
   { href: '/settings/templates', label: 'Email templates' },
   { href: '/settings/members', label: 'Members' },
   { href: '/settings/api-keys', label: 'API keys', roles: canManage },
+  { href: '/settings/audit', label: 'Audit log', roles: canManage },
+  { href: '/settings/retention', label: 'Data retention' },
 ]
 
 const visiblePages = (role: Role | undefined) => SETTINGS_PAGES.filter((p) => role && (!p.roles || p.roles(role)))
