@@ -4,6 +4,8 @@ import { SupabaseLogin } from '../../features/account/supabase-login'
 import { authMode } from '../../features/account/auth-mode'
 
 export const metadata: Metadata = { title: 'Log in' }
+// Which login to show is the API's answer at request time, never one frozen at build.
+export const dynamic = 'force-dynamic'
 
 export default async function LoginPage() {
   const mode = await authMode()

@@ -4,6 +4,8 @@ import { authMode } from '../../../features/account/auth-mode'
 import { SupabaseCallback } from '../../../features/account/supabase-login'
 
 export const metadata: Metadata = { title: 'Signing in' }
+// Which login to show is the API's answer at request time, never one frozen at build.
+export const dynamic = 'force-dynamic'
 
 /** Where Supabase Auth sends the browser back after a magic link or an OAuth provider (PKCE). */
 export default async function LoginCallbackPage() {
