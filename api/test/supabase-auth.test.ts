@@ -311,6 +311,23 @@ t.test('an existing account with the same email is linked; an unconfirmed Supaba
   t.equal((await s.db.select().from(schema.users)).length, 1, 'still one account')
 })
 
+t.test('an account already linked to another Supabase user is not taken over by a second one with its email', async (t) => {
+  const s = await setup(t)
+  const otherSub = crypto.randomUUID()
+  const [local] = await s.db.insert(schema.users).values({ email: 'linus@example.com', passwordHash: null, supabaseUserId: otherSub }).returning()
+  const linus = await person(s, 'linus@example.com')
+  expectError(t, await me(s, linus.headers), 409, 'email_linked_elsewhere')
+  const [still] = await s.db.select().from(schema.users).where(eq(schema.users.id, local!.id))
+  t.equal(still?.supabaseUserId, otherSub, 'the link stays as it was')
+})
+
+t.test('the OpenAPI document lists the Supabase routes', async (t) => {
+  const s = await setup(t)
+  const doc = (await s.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, unknown>> }
+  t.ok(doc.paths['/api/auth/config']?.get)
+  t.ok(doc.paths['/api/auth/supabase/onboard']?.post)
+})
+
 t.test('two first requests of one new user at once make one account', async (t) => {
   const s = await setup(t)
   const ada = await person(s)
