@@ -242,12 +242,17 @@ t.test('the sensitive actions of the product each leave an event', async (t) => 
     ['access_token.revoked', ann.id],
     ['repo.archived', undefined],
     ['invitation.follow_up_queued', ann.id],
+    ['invitation.follow_up_sent', ann.id],
     ['invitation.revoked', ben.id],
     ['invitation.revoked', cat.id],
     ['invitation.erased', cat.id],
     ['candidate.erased', undefined],
   ]
   for (const [action, target] of expected) t.ok(has(action, target), `${action}${target ? ` on ${target}` : ''} is in the log`)
+  const sent = events.filter((e) => e.action === 'invitation.follow_up_sent')
+  t.equal(sent.length, 1, 'the follow-up was sent once, recorded once')
+  t.match(sent[0], { actor: 'system', meta: { job_id: String, email_event_id: String } })
+  t.notOk(JSON.stringify(sent).includes('ann@example.com'), 'without the address')
   const revokedToken = events.find((e) => e.action === 'access_token.revoked' && e.target === ann.id)!
   t.match(revokedToken, { actor: 'system', meta: { reason: 'submitted', access_token_ids: [String] } })
   t.equal(events.filter((e) => e.action === 'access_token.revoked' && e.target === ben.id).length, 0, 'Ben never had a git token: nothing to revoke, nothing recorded')

@@ -1,6 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import type { GitHost } from '../adapters/git-host.ts'
 import type { Mailer, OutgoingEmail } from '../adapters/mailer.ts'
+import { recordAudit } from '../audit.ts'
 import type { Clock } from '../clock.ts'
 import type { Db, Executor } from '../db/client.ts'
 import {
@@ -96,10 +97,21 @@ export function createJobHandlers({ db, mailer, gitHost, lifecycle, seeds, templ
       const [sent] = await exec.select({ id: emailEvents.id }).from(emailEvents).where(eq(emailEvents.outboxId, job.id))
       if (sent) return
       const result = await mailer.send(exec, { ...message, idempotencyKey: job.id })
-      await exec
+      const [recorded] = await exec
         .insert(emailEvents)
         .values({ orgId: email.orgId, invitationId, type: email.kind, toEmail: email.to, providerId: result.providerId, status: result.status, outboxId: job.id })
         .onConflictDoNothing()
+        .returning({ id: emailEvents.id })
+      // A follow-up is a decision about a candidate: its sending is audited as well as its queueing.
+      if (recorded && email.kind === 'follow_up') {
+        await recordAudit(exec, {
+          orgId: email.orgId,
+          kind: 'invitation.follow_up_sent',
+          actor: 'system',
+          target: invitationId,
+          meta: { job_id: job.id, email_event_id: recorded.id },
+        })
+      }
     }
     // The local mailbox stores the message, so it commits together with the record of the
     // send. A provider is called outside any transaction (one held open across a network
