@@ -88,15 +88,29 @@ t.test('a reviewer reads the diff and the commit, comments on a line, rates and 
     await machine.shell(`printf 'export const answer = 42\\nexport const question = "life"\\n' > src/app.js`, dir)
     await machine.git(dir, ['commit', '-qam', 'Answer the question'])
   })
+  // The page's own HTML, as the server renders it for this session: the first file is drawn there already.
+  const html = await (await fetch(`${app.base}/review/${invitationId}`, { headers: { cookie: app.cookie } })).text()
+  t.match(html, /class="d2h-file-wrapper"/, 'the server\'s HTML carries the first file, drawn by diff2html')
+  t.match(html, / UTC<\/time>/, 'its times in UTC, saying so: the server does not know the viewer\'s zone')
+
   const { page } = await app.browserAs(t, app.cookie)
+  const errors: string[] = []
+  page.on('pageerror', (err) => errors.push(err.message))
+  // A failed resource (a favicon) is the network's business; React reports a mismatch as an error message.
+  page.on('console', (message) => void (message.type() === 'error' && !message.text().startsWith('Failed to load resource') && errors.push(message.text())))
   await page.goto(`${app.base}/review/${invitationId}`)
 
   await page.locator('.d2h-file-wrapper').first().waitFor({ timeout: 30_000 })
+  await page.getByRole('button', { name: 'Comment on line 2 of src/app.js' }).waitFor()
+  t.same(errors, [], 'no script error, no hydration mismatch')
+  t.same(await page.locator('time').evaluateAll((times) => times.filter((e) => e.textContent?.endsWith(' UTC')).length), 0, 'once live, times are in the viewer\'s zone')
   t.ok(await page.getByRole('heading', { name: 'Ada', level: 1 }).isVisible(), 'the candidate is named')
   t.ok(await page.getByText('ada@example.com').first().isVisible(), 'with their email')
   t.ok(await page.getByRole('heading', { name: 'src/app.js', level: 3 }).isVisible(), 'the changed file is shown')
   t.ok(await page.locator('.d2h-ins').first().isVisible(), 'its added lines are drawn by diff2html')
-  t.ok(await page.getByRole('region', { name: 'Commits' }).getByText('Answer the question').isVisible(), 'the commit is in the timeline')
+  // The commits come from the browser, after the server's HTML.
+  await page.getByRole('region', { name: 'Commits' }).getByText('Answer the question').waitFor()
+  t.pass('the commit is in the timeline')
   const detail = await app.owner('GET', `/api/invitations/${invitationId}`)
   t.equal(await page.locator(`code[title="${detail.repo.final_sha}"]`).first().textContent(), detail.repo.final_sha.slice(0, 7), 'the final SHA, short, full in its title')
   t.equal(
@@ -179,7 +193,8 @@ t.test('a viewer reads the review but gets no write controls', async (t) => {
   const { page } = await app.browserAs(t, joined.headers.getSetCookie()[0]!.split(';')[0]!)
   await page.goto(`${app.base}/review/${invitationId}`)
   await page.locator('.d2h-file-wrapper').first().waitFor({ timeout: 30_000 })
-  t.ok(await page.getByRole('region', { name: 'Commits' }).getByText('Seven').isVisible(), 'the viewer sees the commit')
+  await page.getByRole('region', { name: 'Commits' }).getByText('Seven').waitFor()
+  t.pass('the viewer sees the commit')
   t.equal(await page.locator('.review-line-button').count(), 0, 'no comment buttons on lines')
   t.equal(await page.getByRole('button', { name: /Save/ }).count(), 0, 'no comment or feedback forms')
   t.equal(await page.getByRole('region', { name: 'Send a follow-up' }).count(), 0, 'no follow-up')

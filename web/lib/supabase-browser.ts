@@ -1,6 +1,6 @@
 'use client'
 
-import { createClient, type SupabaseClient } from '@supabase/supabase-js'
+import type { SupabaseClient, SupabaseClientOptions } from '@supabase/supabase-js'
 
 /** How people sign in here, as GET /api/auth/config answers. */
 export interface AuthConfig {
@@ -35,17 +35,18 @@ export async function supabaseClient(): Promise<SupabaseClient | undefined> {
   if (client) return client
   const { mode, supabase_url: url, supabase_anon_key: anonKey } = await authConfig()
   if (mode !== 'supabase' || !url || !anonKey) return undefined
-  client ??= createClient(url, anonKey, {
-    auth: { flowType: 'pkce', autoRefreshToken: true, persistSession: true, detectSessionInUrl: false },
-  })
-  return client
+  // Loaded only when Supabase is in use: with local accounts no console page carries it.
+  const { createClient } = await import('@supabase/supabase-js')
+  return keepClient(() => createClient(url, anonKey, CLIENT_OPTIONS))
 }
 
-/** The client for a page that already knows Supabase is in use (the login page, from its server render). */
-export function supabaseClientFor(url: string, anonKey: string): SupabaseClient {
-  client ??= createClient(url, anonKey, {
-    auth: { flowType: 'pkce', autoRefreshToken: true, persistSession: true, detectSessionInUrl: false },
-  })
+export const CLIENT_OPTIONS: SupabaseClientOptions<'public'> = {
+  auth: { flowType: 'pkce', autoRefreshToken: true, persistSession: true, detectSessionInUrl: false },
+}
+
+/** One client per page load, whichever page made it: two would each refresh the same session. */
+export function keepClient(make: () => SupabaseClient): SupabaseClient {
+  client ??= make()
   return client
 }
 

@@ -68,15 +68,19 @@ export async function forgetSession(): Promise<void> {
   if (jar.has(SESSION_COOKIE)) jar.delete(SESSION_COOKIE)
 }
 
+/**
+ * A GET of the API as the browser's session, for a page rendered on the server; undefined
+ * without a session cookie or when the API did not answer 2xx (the page's own queries then
+ * ask again in the browser, and show what went wrong). `path` may name ids, never secrets.
+ */
+export async function readAsBrowser(path: string): Promise<unknown> {
+  const session = await browserSession()
+  if (!session) return undefined
+  const outcome = await callApi(path, { method: 'GET', label: `server render: GET ${path}`, headers: asSession(session), timeoutMs: 10_000 })
+  return outcome.kind === 'ok' ? outcome.body : undefined
+}
+
 /** Who the browser is logged in as, if it is; null when it is not or we cannot tell. */
 export async function currentAccount(): Promise<AccountSession | null> {
-  const session = await browserSession()
-  if (!session) return null
-  const outcome = await callApi('/api/auth/me', {
-    method: 'GET',
-    label: 'account page: GET /api/auth/me',
-    headers: asSession(session),
-    timeoutMs: 10_000,
-  })
-  return outcome.kind === 'ok' ? sessionOf(outcome.body) : null
+  return sessionOf(await readAsBrowser('/api/auth/me'))
 }

@@ -109,10 +109,10 @@ function UserMenu({ me }: { me: Me }) {
  * folds away behind a button on a narrow screen. Not signed in, the browser goes to the
  * login page, which brings it back here.
  */
-export function ConsoleShell({ children }: { children: ReactNode }) {
+export function ConsoleShell({ children, initialMe }: { children: ReactNode; initialMe?: Me }) {
   const pathname = usePathname()
   const router = useRouter()
-  const me = useMe()
+  const me = useMe(initialMe)
   const [menuOpen, setMenuOpen] = useState(false)
   const signedOut = me.error instanceof ApiError && me.error.code === 'unauthenticated'
 

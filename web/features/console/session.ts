@@ -14,7 +14,8 @@ export interface Me {
 
 export const ME_KEY = ['me'] as const
 
-export const useMe = () => useQuery({ queryKey: ME_KEY, queryFn: ({ signal }) => apiFetch<Me>('/api/auth/me', { signal }) })
+/** `initial`: the session as the server found it while rendering the page, when it could. */
+export const useMe = (initial?: Me) => useQuery({ queryKey: ME_KEY, queryFn: ({ signal }) => apiFetch<Me>('/api/auth/me', { signal }), initialData: initial })
 
 // The API's own rule (core/src/actor.ts): owners and admins manage, reviewers also review.
 export const canManage = (role: Role | undefined) => role === 'owner' || role === 'admin'

@@ -3,7 +3,7 @@
 import { useId, useState } from 'react'
 import { ApiError } from '../../lib/console-api'
 import { Button } from '../../components/ui/button'
-import { formatWhen } from '../console/format'
+import { When } from '../console/when'
 import { type Comment, useAddComment } from './review-api'
 
 export function CommentList({ comments }: { comments: Comment[] }) {
@@ -12,7 +12,7 @@ export function CommentList({ comments }: { comments: Comment[] }) {
       {comments.map((c) => (
         <li key={c.id} className="rounded-md border border-border bg-surface px-3 py-2">
           <p className="text-xs text-muted">
-            <time dateTime={c.created_at}>{formatWhen(c.created_at)}</time>
+            <When iso={c.created_at} />
             {c.line !== null && c.path !== null ? ` · line ${c.line}` : ''}
           </p>
           <p className="whitespace-pre-wrap break-words text-sm">{c.body}</p>

@@ -1,6 +1,7 @@
 'use client'
 
-import { formatWhen, shortSha } from '../console/format'
+import { shortSha } from '../console/format'
+import { When } from '../console/when'
 import type { Commits } from './review-api'
 
 /** The candidate's commits, oldest first as the work went, with GitHub's record of when each push arrived. */
@@ -16,7 +17,7 @@ export function CommitTimeline({ log }: { log: Commits }) {
             <span aria-hidden="true" className="absolute top-3.5 -left-[1.4rem] h-2.5 w-2.5 rounded-full bg-primary" />
             <p className="break-words font-semibold">{c.message.split('\n')[0]}</p>
             <p className="text-sm text-muted">
-              <code title={c.sha}>{shortSha(c.sha)}</code> · {c.author_name} · <time dateTime={c.authored_at}>{formatWhen(c.authored_at)}</time>
+              <code title={c.sha}>{shortSha(c.sha)}</code> · {c.author_name} · <When iso={c.authored_at} />
             </p>
           </li>
         ))}
@@ -27,7 +28,7 @@ export function CommitTimeline({ log }: { log: Commits }) {
           <ul className="mt-2 flex flex-col gap-1">
             {log.pushes.map((p) => (
               <li key={`${p.received_at}-${p.after}`}>
-                <time dateTime={p.received_at}>{formatWhen(p.received_at)}</time>: {p.commit_count} {p.commit_count === 1 ? 'commit' : 'commits'} to{' '}
+                <When iso={p.received_at} />: {p.commit_count} {p.commit_count === 1 ? 'commit' : 'commits'} to{' '}
                 <code>{p.ref.replace(/^refs\/heads\//, '')}</code>, now <code title={p.after}>{shortSha(p.after)}</code>
                 {p.forced && <strong> (forced)</strong>}
               </li>

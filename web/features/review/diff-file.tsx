@@ -139,11 +139,11 @@ export function DiffFile({ file, eager = false, anchorId, mode, comments, canCom
     [parsed, mode],
   )
 
-  // The table is diff2html's output and nothing else: it escapes the candidate's text.
+  // React puts the table in (in the server's HTML too, for a page rendered with its diff);
+  // here it gets its line buttons and colours.
   useLayoutEffect(() => {
     const body = bodyRef.current
     if (!body || markup === null) return
-    body.innerHTML = markup
     const found = newSideRows(body, mode)
     if (canComment) addLineButtons(found, file.path)
     setRows(found)
@@ -207,7 +207,7 @@ export function DiffFile({ file, eager = false, anchorId, mode, comments, canCom
       ) : large && !asked ? (
         <div className="px-3 py-3">
           <Button variant="secondary" size="sm" onClick={() => setAsked(true)}>
-            Show this large change ({changed.toLocaleString()} lines)
+            Show this large change ({changed.toLocaleString('en-GB')} lines)
           </Button>
         </div>
       ) : (
@@ -216,6 +216,9 @@ export function DiffFile({ file, eager = false, anchorId, mode, comments, canCom
           <div
             ref={bodyRef}
             className="review-diff-body"
+            // diff2html's output and nothing else: it escapes the candidate's text. React sets it
+            // again only when it changes, so the buttons and rows added to it stay.
+            dangerouslySetInnerHTML={markup === null ? undefined : { __html: markup }}
             onClick={(e) => {
               const button = (e.target as HTMLElement).closest<HTMLButtonElement>('button.review-line-button')
               if (button) setOpenLine(Number(button.dataset['line']))

@@ -3,7 +3,7 @@
 import { useId, useState } from 'react'
 import { ApiError } from '../../lib/console-api'
 import { Button } from '../../components/ui/button'
-import { formatWhen } from '../console/format'
+import { When } from '../console/when'
 import { type Feedback, useSaveFeedback } from './review-api'
 
 const RATINGS = [
@@ -33,7 +33,7 @@ export function FeedbackPanel({ invitationId, feedback, canReview }: { invitatio
               <p className="font-semibold">{f.rating === null ? 'No rating' : `Rated ${f.rating} of 5`}</p>
               {f.summary && <p className="whitespace-pre-wrap break-words text-sm">{f.summary}</p>}
               <p className="text-xs text-muted">
-                <time dateTime={f.created_at}>{formatWhen(f.created_at)}</time>
+                <When iso={f.created_at} />
               </p>
             </li>
           ))}

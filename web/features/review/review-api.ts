@@ -106,8 +106,9 @@ const keys = {
   invitation: (id: string) => ['invitation', id] as const,
 }
 
-export const useInvitation = (id: string) =>
-  useQuery({ queryKey: keys.invitation(id), queryFn: ({ signal }) => apiFetch<InvitationDetail>(reviewUrls(id).invitation, { signal }) })
+/** `initial`, here and below: the answer as the server read it while rendering the page, when it could. */
+export const useInvitation = (id: string, initial?: InvitationDetail) =>
+  useQuery({ queryKey: keys.invitation(id), queryFn: ({ signal }) => apiFetch<InvitationDetail>(reviewUrls(id).invitation, { signal }), initialData: initial })
 
 export const useAssessmentTitle = (id: string | undefined) =>
   useQuery({
@@ -117,8 +118,8 @@ export const useAssessmentTitle = (id: string | undefined) =>
     select: (a) => a.title,
   })
 
-export const useDiff = (invitationId: string) =>
-  useQuery({ queryKey: ['diff', invitationId], queryFn: ({ signal }) => apiFetch<Diff>(reviewUrls(invitationId).diff, { signal }) })
+export const useDiff = (invitationId: string, initial?: Diff) =>
+  useQuery({ queryKey: ['diff', invitationId], queryFn: ({ signal }) => apiFetch<Diff>(reviewUrls(invitationId).diff, { signal }), initialData: initial })
 
 export const useCommits = (invitationId: string) =>
   useQuery({ queryKey: ['commits', invitationId], queryFn: ({ signal }) => apiFetch<Commits>(reviewUrls(invitationId).commits, { signal }) })

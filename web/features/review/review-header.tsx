@@ -3,7 +3,8 @@
 import type { ReactNode } from 'react'
 import { Button } from '../../components/ui/button'
 import { CopyButton } from '../console/copy-button'
-import { formatSeconds, formatWhen, shortSha } from '../console/format'
+import { formatSeconds, shortSha } from '../console/format'
+import { When } from '../console/when'
 import type { InvitationDetail } from './review-api'
 
 function Sha({ label, sha }: { label: string; sha: string | null }) {
@@ -33,7 +34,7 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
   )
 }
 
-const when = (iso: string | null) => (iso ? <time dateTime={iso}>{formatWhen(iso)}</time> : <span className="text-muted">not yet</span>)
+const when = (iso: string | null) => (iso ? <When iso={iso} /> : <span className="text-muted">not yet</span>)
 
 export function ReviewHeader({ invitation, title, compareUrl }: { invitation: InvitationDetail; title: string | undefined; compareUrl: string | null }) {
   const { repo } = invitation

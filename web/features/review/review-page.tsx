@@ -10,7 +10,7 @@ import { FollowUpPanel } from './follow-up'
 import { ReviewHeader } from './review-header'
 import { canReview as mayReview, useRole } from '../console/session'
 import { ErrorState } from '../console/states'
-import { useAssessmentTitle, useCommits, useDiff, useInvitation } from './review-api'
+import { type Diff, type InvitationDetail, useAssessmentTitle, useCommits, useDiff, useInvitation } from './review-api'
 import './review.css'
 
 function Loading({ what }: { what: string }) {
@@ -39,9 +39,9 @@ const notStarted = (error: unknown) => error instanceof ApiError && error.code =
  * and the commits are asked for at once, by the invitation's id, and each part is drawn as
  * its answer arrives: the diff does not wait for the invitation.
  */
-export function ReviewPage({ invitationId }: { invitationId: string }) {
-  const invitation = useInvitation(invitationId)
-  const diff = useDiff(invitationId)
+export function ReviewPage({ invitationId, initial }: { invitationId: string; initial?: { invitation?: InvitationDetail; diff?: Diff } }) {
+  const invitation = useInvitation(invitationId, initial?.invitation)
+  const diff = useDiff(invitationId, initial?.diff)
   const commits = useCommits(invitationId)
   const title = useAssessmentTitle(invitation.data?.assessment_id)
   const canReview = mayReview(useRole())

@@ -1,20 +1,24 @@
 import type { Metadata } from 'next'
 import { preload } from 'react-dom'
+import { readAsBrowser } from '../../../../features/account/account-api'
 import { ReviewPage } from '../../../../features/review/review-page'
+import type { Diff, InvitationDetail } from '../../../../features/review/review-api'
 import { reviewUrls } from '../../../../features/review/review-urls'
 
 export const metadata: Metadata = { title: 'Review' }
 
 /**
- * The page's HTML asks the browser to fetch the session and the review's data at once, as
- * its scripts load, rather than each in turn once the scripts run and the console has
- * checked the session. The queries' own fetches then take these answers: same URLs, same
- * CORS mode and credentials as `apiFetch`'s (an anonymous-CORS preload is a same-origin fetch).
+ * The submission and its diff are read while the page renders on the server, so the HTML
+ * arrives with the first file drawn by diff2html, before any script has run; the commits
+ * follow from the browser (a preload in the HTML starts them with the scripts). What the
+ * server could not read (no session cookie: Supabase Auth's token is the browser's; or the
+ * API refused) the page asks for from the browser, and shows the answer as before.
  */
 export default async function Page({ params }: { params: Promise<{ invitationId: string }> }) {
   const { invitationId } = await params
-  const { invitation, diff, commits } = reviewUrls(invitationId)
-  // The console shell's GET /api/auth/me (web/features/console/session.ts).
-  for (const url of ['/api/auth/me', invitation, diff, commits]) preload(url, { as: 'fetch', crossOrigin: 'anonymous' })
-  return <ReviewPage invitationId={invitationId} />
+  const urls = reviewUrls(invitationId)
+  // Same URL, CORS mode and credentials as `apiFetch`'s, so its fetch takes this answer.
+  preload(urls.commits, { as: 'fetch', crossOrigin: 'anonymous' })
+  const [invitation, diff] = await Promise.all([readAsBrowser(urls.invitation), readAsBrowser(urls.diff)])
+  return <ReviewPage invitationId={invitationId} initial={{ invitation: invitation as InvitationDetail | undefined, diff: diff as Diff | undefined }} />
 }
