@@ -8,9 +8,11 @@ export interface Queueing {
 
 /**
  * Many candidates starting at once (a class given the same assessment) make many git
- * requests at once; each is short, so waiting a few seconds for a slot beats failing.
+ * requests at once; each is short, so waiting for a slot beats failing. The wait is long
+ * enough for a burst on a small machine (200 candidates at once on two cores, in GitHub
+ * mode, waited past 30 s), and git itself waits on an answer without a time limit.
  */
-export const DEFAULT_QUEUEING = { maxWaitMs: 30_000, waitingPerSlot: 8 }
+export const DEFAULT_QUEUEING = { maxWaitMs: 120_000, waitingPerSlot: 8 }
 
 export type Acquired = { ok: true; release: () => void; /** It waited for its slot. */ queued: boolean } | { ok: false; busy: Busy }
 
