@@ -17,8 +17,9 @@ export const metadata: Metadata = { title: 'Review' }
 export default async function Page({ params }: { params: Promise<{ invitationId: string }> }) {
   const { invitationId } = await params
   const urls = reviewUrls(invitationId)
-  // Same URL, CORS mode and credentials as `apiFetch`'s, so its fetch takes this answer.
-  preload(urls.commits, { as: 'fetch', crossOrigin: 'anonymous' })
   const [invitation, diff] = await Promise.all([readAsBrowser(urls.invitation), readAsBrowser(urls.diff)])
+  // Same URL, CORS mode and credentials as `apiFetch`'s, so its fetch takes this answer; only
+  // for a cookie session (what the server just read as), since a preload carries no Bearer token.
+  if (invitation !== undefined) preload(urls.commits, { as: 'fetch', crossOrigin: 'anonymous' })
   return <ReviewPage invitationId={invitationId} initial={{ invitation: invitation as InvitationDetail | undefined, diff: diff as Diff | undefined }} />
 }
