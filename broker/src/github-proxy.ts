@@ -80,11 +80,12 @@ export function createGitHubProxy(remote: RemoteRepositories, limits: GitLimits)
 }
 
 function proxy(
-  { request, endpoint, service }: GitRequest,
+  git: GitRequest,
   res: ServerResponse,
   options: { target: URL; agent: http.Agent; authorization: string; maxBodyBytes: number | undefined; limits: GitLimits; onDone: () => void },
 ): Running {
   const { target, agent, authorization, maxBodyBytes, limits, onDone } = options
+  const { request, service } = git
   const log = request.log
   const raw = request.raw
   if (raw.socket.destroyed) return gone(onDone)
@@ -93,50 +94,27 @@ function proxy(
   let upstream = send(true)
   let response: IncomingMessage | undefined
 
-  let over = false
   // Set once the gateway answers in GitHub's place (a stop, a refusal, a cut push): what GitHub does after that is moot.
   let answered = false
-  /** Stops talking to GitHub; the rest of the candidate's body is read and dropped, so git reads our answer. */
-  const abandon = () => {
-    answered = true
-    raw.unpipe(upstream)
-    response?.unpipe(res)
-    upstream.destroy()
-    raw.resume()
-  }
-  const watch = supervise(res, log, {
-    idleTimeoutMs: limits.idleTimeoutMs,
-    maxRequestMs: limits.maxRequestMs,
-    isRunning: () => !over,
-    abort: abandon,
-    // git sent its whole request, GitHub began its answer and git reads it as it comes: GitHub
-    // is still at work (a push's pack checked, its hooks run) and may be quiet a while; git
-    // would wait for it, so the gateway does too.
-    awaitingWork: () => raw.complete && response !== undefined && !res.writableNeedDrain,
-  })
-  const done = new Promise<void>((resolve) =>
-    res.once('close', () => {
-      over = true
+  const { watch, done, answer, abandon, over } = control(git, res, limits, onDone, {
+    abandon: () => {
+      answered = true
+      raw.unpipe(upstream)
+      response?.unpipe(res)
+      upstream.destroy()
+    },
+    answering: () => response !== undefined && !res.writableNeedDrain,
+    closed: () => {
       if (!response?.complete) upstream.destroy()
-      watch.finish()
-      onDone()
-      resolve()
-    }),
-  )
-
-  /** Answers in GitHub's place, when nothing was answered yet. */
-  const answer = (status: number, message: string) => {
-    abandon()
-    const { status: code, headers: head, body } = refusal(endpoint, service, status, message)
-    res.writeHead(code, head).end(body)
-  }
+    },
+  })
 
   /** The body as sent so far, while it is small enough to send again; dropped once GitHub answers. */
   let sent: Buffer[] | undefined = []
   let sentBytes = 0
   let retried = false
   const onError = (err: Error) => {
-    if (answered || over) return
+    if (answered || over()) return
     const code = (err as NodeJS.ErrnoException).code
     // A kept-alive connection GitHub closed just as it was reused: the request is sent again
     // once, on a connection of its own (what Node's documentation advises), with the body
@@ -226,48 +204,26 @@ function proxy(
  * framing it again (raw-upstream.ts says why). Git's own request is small and sent whole; the
  * connection to GitHub is used once, so nothing is ever sent twice.
  */
-function proxyPack(
-  { request, endpoint, service }: GitRequest,
-  res: ServerResponse,
-  options: { target: URL; authorization: string; limits: GitLimits; onDone: () => void },
-): Running {
+function proxyPack(git: GitRequest, res: ServerResponse, options: { target: URL; authorization: string; limits: GitLimits; onDone: () => void }): Running {
   const { target, authorization, limits, onDone } = options
+  const { request } = git
   const log = request.log
   const raw = request.raw
   if (raw.socket.destroyed) return gone(onDone)
   const socket = res.socket!
 
-  let over = false
   /** Set once GitHub's answer began reaching git, or the gateway answered in its place. */
   let answering = false
   // Every use of `upstream` below runs once it is set: its handlers, timers and events come later.
-  const abandon = () => {
-    raw.unpipe(upstream.socket)
-    upstream.destroy()
-    raw.resume()
-  }
-  const watch = supervise(res, log, {
-    idleTimeoutMs: limits.idleTimeoutMs,
-    maxRequestMs: limits.maxRequestMs,
-    isRunning: () => !over,
-    abort: abandon,
-    awaitingWork: () => raw.complete && answering && !socket.writableNeedDrain,
-  })
-  const done = new Promise<void>((resolve) =>
-    res.once('close', () => {
-      over = true
+  const { watch, done, answer, over } = control(git, res, limits, onDone, {
+    abandon: () => {
+      answering = true
+      raw.unpipe(upstream.socket)
       upstream.destroy()
-      watch.finish()
-      onDone()
-      resolve()
-    }),
-  )
-  const answer = (status: number, message: string) => {
-    answering = true
-    abandon()
-    const { status: code, headers: head, body } = refusal(endpoint, service, status, message)
-    res.writeHead(code, head).end(body)
-  }
+    },
+    answering: () => answering && !socket.writableNeedDrain,
+    closed: () => upstream.destroy(),
+  })
 
   raw.on('data', watch.progress)
   const upstream: RawUpstream = rawRequest(
@@ -275,12 +231,12 @@ function proxyPack(
     { method: request.method, headers: forwardedHeaders(raw, authorization), body: raw },
     {
       onError(err) {
-        if (over || answering) return
+        if (over() || answering) return
         log.warn({ err: { code: (err as NodeJS.ErrnoException).code, message: err.message } }, 'git request failed: GitHub could not be reached')
         answer(502, UNREACHABLE)
       },
       onHead({ status, headers }, rest) {
-        if (over || answering) return
+        if (over() || answering) return
         if (status < 200 || status >= 300) {
           log.info({ upstream_status: status }, 'git request refused by GitHub')
           return answer(...refusedBy(status))
@@ -301,6 +257,52 @@ function proxyPack(
     },
   )
   return { stop: watch.stop, done }
+}
+
+/**
+ * What both ways of relaying to GitHub share: the request's bounds in time (supervise), its
+ * end (the slot freed once git's connection closes), and answering in GitHub's place.
+ * `upstream.abandon` stops talking to GitHub (the rest of git's body is then read and
+ * dropped, so git reads our answer); `answering` says GitHub's answer is reaching git, which
+ * reads it as it comes: GitHub is at work (a push's pack checked, its hooks run) and may be
+ * quiet a while, and git would wait for it, so the gateway does too.
+ */
+function control(
+  { request, endpoint, service }: GitRequest,
+  res: ServerResponse,
+  limits: GitLimits,
+  onDone: () => void,
+  upstream: { abandon(): void; answering(): boolean; closed(): void },
+) {
+  const raw = request.raw
+  let over = false
+  const abandon = () => {
+    upstream.abandon()
+    raw.resume()
+  }
+  const watch = supervise(res, request.log, {
+    idleTimeoutMs: limits.idleTimeoutMs,
+    maxRequestMs: limits.maxRequestMs,
+    isRunning: () => !over,
+    abort: abandon,
+    awaitingWork: () => raw.complete && upstream.answering(),
+  })
+  const done = new Promise<void>((resolve) =>
+    res.once('close', () => {
+      over = true
+      upstream.closed()
+      watch.finish()
+      onDone()
+      resolve()
+    }),
+  )
+  /** Answers in GitHub's place, when nothing was answered yet. */
+  const answer = (status: number, message: string) => {
+    abandon()
+    const { status: code, headers: head, body } = refusal(endpoint, service, status, message)
+    res.writeHead(code, head).end(body)
+  }
+  return { watch, done, answer, abandon, over: () => over }
 }
 
 /** git left while its request was opened (GitHub slow to give a credential): its close came before anyone listened for it, and would never free the slot. */
