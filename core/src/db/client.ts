@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
+import { currentOrgScope } from './org-scope.ts'
 import * as schema from './schema/index.ts'
 
 export type Schema = typeof schema
@@ -52,13 +53,51 @@ export async function openPglite(dir: string, options: { loadDataDir?: Blob } = 
 export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Database> {
   await migrateWithLock(url)
   const client = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connect_timeout: 10 })
-  const db = drizzlePostgres({ client, schema }) as unknown as Db
+  const db = drizzlePostgres({ client: orgScoped(client), schema }) as unknown as Db
   return {
     db,
     kind: 'postgres',
     ping: async () => void (await db.execute(sql`select 1`)),
     close: () => client.end({ timeout: 5 }),
   }
+}
+
+/**
+ * The client drizzle talks through: in an org's scope (org-scope.ts) each statement, and
+ * each transaction, begins with `SET LOCAL ROLE takehome_app` and the org in `app.org_id`,
+ * so row-level security applies to it; outside one, statements go to the pool as they are.
+ * A statement gets a transaction of its own rather than the request one long transaction:
+ * statements keep committing on their own, a caught error does not doom the rest of the
+ * request, and work a request leaves running never holds a connection past it.
+ */
+function orgScoped(client: postgres.Sql): postgres.Sql {
+  const enter = (tx: postgres.TransactionSql, orgId: string) =>
+    tx`select set_config('role', 'takehome_app', true), set_config('app.org_id', ${orgId}, true)`
+  const unsafe: postgres.Sql['unsafe'] = (query, parameters, queryOptions) => {
+    const orgId = currentOrgScope()
+    if (orgId === undefined) return client.unsafe(query, parameters, queryOptions)
+    const run = <R>(pick: (statement: postgres.PendingQuery<postgres.Row[]>) => Promise<R>) =>
+      client
+        .begin(async (tx) => {
+          await enter(tx, orgId)
+          // Boxed: begin() would await an array as a list of queries and drop its result's fields.
+          return { result: await pick(tx.unsafe(query, parameters, queryOptions)) }
+        })
+        .then(({ result }) => result as R)
+    // What drizzle uses of postgres-js's pending query: awaiting it, or its rows as arrays.
+    return { values: () => run((statement) => statement.values()), then: (ok: never, fail: never) => run((statement) => statement).then(ok, fail) } as never
+  }
+  const begin = (...args: unknown[]) => {
+    const orgId = currentOrgScope()
+    const fn = args.pop() as (tx: postgres.TransactionSql) => unknown
+    return (client.begin as (...a: unknown[]) => Promise<unknown>)(...args, async (tx: postgres.TransactionSql) => {
+      if (orgId !== undefined) await enter(tx, orgId)
+      return fn(tx)
+    })
+  }
+  return new Proxy(client, {
+    get: (target, property, receiver) => (property === 'unsafe' ? unsafe : property === 'begin' ? begin : Reflect.get(target, property, receiver)),
+  })
 }
 
 /** Replicas starting together must not race each other through the same migration. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { MailerError } from '../adapters/mailer.ts'
 import type { Clock } from '../clock.ts'
+import { outsideOrgScope } from '../db/org-scope.ts'
 import { AppError, databaseError } from '../errors.ts'
 import { type Job, JOB_KINDS, type JobKind, type Outbox } from './outbox.ts'
 
@@ -51,7 +52,11 @@ export function createJobRunner({ outbox, handlers, clock, logger, ...options }:
   }
 
   return {
-    async execute(id: string): Promise<Outcome> {
+    // Jobs are system work (org-scope.ts), also when a request's own code awaits one.
+    execute: (id: string): Promise<Outcome> => outsideOrgScope(() => execute(id)),
+  }
+
+  async function execute(id: string): Promise<Outcome> {
       const job = await outbox.get(id)
       // Gone, or finished by another runner (a lapsed lease, a redelivery): nothing to do.
       if (!job || job.status === 'done' || job.status === 'dead') return 'skipped'
@@ -75,7 +80,6 @@ export function createJobRunner({ outbox, handlers, clock, logger, ...options }:
         else log.warn({ err, retry_at: retryAt }, 'job failed; will retry')
         return final ? 'dead' : 'retry'
       }
-    },
   }
 }
 

@@ -5,6 +5,7 @@ import type { GitHost } from '../adapters/git-host.ts'
 import { recordAudit } from '../audit.ts'
 import type { Clock } from '../clock.ts'
 import type { Db, Executor } from '../db/client.ts'
+import { outsideOrgScope } from '../db/org-scope.ts'
 import { orgs, seeds } from '../db/schema/index.ts'
 import { AppError, notFound, unprocessable } from '../errors.ts'
 import { stripUrlCredentials } from '../git.ts'
@@ -41,11 +42,16 @@ export type SeedPushOutcome = 'moved' | 'current' | 'queued' | 'other_ref'
 const NO_COMMIT = /^0+$/
 
 export function createSeedService({ db, gitHost, clock, sources, network }: SeedDeps) {
-  /** The instance's first org: in the embedded default, the one its first user made. */
-  async function isFirstOrg(orgId: string) {
-    const [first] = await db.select({ id: orgs.id }).from(orgs).orderBy(asc(orgs.createdAt), asc(orgs.id)).limit(1)
-    return first?.id === orgId
-  }
+  /**
+   * The instance's first org: in the embedded default, the one its first user made. A
+   * question about every org, so it is asked on the system path: in an org's scope each
+   * org would see only itself, and be first.
+   */
+  const isFirstOrg = (orgId: string) =>
+    outsideOrgScope(async () => {
+      const [first] = await db.select({ id: orgs.id }).from(orgs).orderBy(asc(orgs.createdAt), asc(orgs.id)).limit(1)
+      return first?.id === orgId
+    })
 
   const prepare = (sourceUrl: string, orgId: string) =>
     prepareSeedSource(sourceUrl, { policy: sources, isFirstOrg: () => isFirstOrg(orgId), ...network })
