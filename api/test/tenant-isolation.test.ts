@@ -161,3 +161,4 @@ t.test('row-level security per org', async (t) => {
     t.notOk(probe[1]?.org, 'with no org set')
   })
 })
+
