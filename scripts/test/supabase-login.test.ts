@@ -2,7 +2,8 @@
 // (scripts/start.ts) pointed at a loopback Supabase Auth double: sign in with a password and
 // create the first organisation, stay signed in while supabase-js refreshes the access token,
 // sign in again with a magic link (PKCE), and log out, which revokes the session at Supabase.
-import { startSupabaseDouble } from '@takehome/core/testing'
+import { readFileSync } from 'node:fs'
+import { createSourceRepo, startSupabaseDouble } from '@takehome/core/testing'
 import type { Page } from 'playwright-core'
 import t from 'tap'
 import { launchChromium, requireWebBuild, startProduct, waitFor } from './helpers.ts'
@@ -99,4 +100,30 @@ t.test('magic link with PKCE comes back to /login/callback and into the console'
   await page.goto(link)
   await page.waitForURL(`${base}/seeds`)
   t.ok(await storedSession(page), 'signed in')
+
+  await t.test("the console's downloads go with the access token: the invitations CSV and a submission's ZIP", async (t) => {
+    const bearer = { authorization: `Bearer ${(await storedSession(page))!.access_token}`, 'content-type': 'application/json' }
+    const post = async (url: string, body: object = {}, headers: Record<string, string> = bearer) => {
+      const res = await fetch(`${base}${url}`, { method: 'POST', headers, body: JSON.stringify(body) })
+      if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`)
+      return res.json()
+    }
+    const seed = await post('/api/seeds', { source_url: createSourceRepo().dir })
+    const assessment = await post('/api/assessments', { seed_id: seed.id, title: 'Downloads', instructions: 'Go.', time_to_start: 'P3D', time_to_complete: 'PT48H' })
+    const { invitations } = await post('/api/invitations', { assessment_id: assessment.id, candidates: [{ email: 'cand@example.com' }] })
+    const token = (invitations[0].start_url as string).split('/start/')[1]!
+    const json = { 'content-type': 'application/json' }
+    await post(`/api/start/${token}`, {}, json)
+    await post(`/api/submit/${token}`, {}, json)
+
+    await page.goto(`${base}/assessments/${assessment.id}`)
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()])
+    t.match(csv.suggestedFilename(), /\.csv$/, 'the CSV is saved under its own name')
+    t.match(readFileSync((await csv.path())!, 'utf8'), /cand@example\.com/, "and holds the assessment's invitation")
+
+    await page.goto(`${base}/review/${invitations[0].id}`)
+    const [zip] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download ZIP' }).click()])
+    t.match(zip.suggestedFilename(), /\.zip$/, 'the ZIP is saved under its own name')
+    t.equal(readFileSync((await zip.path())!).subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'and is a ZIP archive')
+  })
 })

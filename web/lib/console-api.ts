@@ -51,8 +51,29 @@ export async function apiFetch<T>(path: string, init: { method?: string; body?: 
   if (res.status === 204) return undefined as T
   const body: unknown = await res.json().catch(() => null)
   if (res.ok) return body as T
+  throw failure(res.status, body)
+}
+
+/** The ApiError of a refusal's status and JSON body. */
+function failure(status: number, body: unknown): ApiError {
   const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error
-  const code = res.status === 401 ? 'unauthenticated' : typeof error?.code === 'string' ? error.code : 'unknown'
-  const message = typeof error?.message === 'string' ? error.message : `The server answered ${res.status}.`
-  throw new ApiError(res.status, code, message, error?.details)
+  const code = status === 401 ? 'unauthenticated' : typeof error?.code === 'string' ? error.code : 'unknown'
+  const message = typeof error?.message === 'string' ? error.message : `The server answered ${status}.`
+  return new ApiError(status, code, message, error?.details)
+}
+
+/**
+ * A file the API streams (a ZIP, a CSV), fetched with the console's credentials; its name
+ * from Content-Disposition. Refusals throw an ApiError as apiFetch's do.
+ */
+export async function apiDownload(path: string): Promise<{ blob: Blob; filename: string | undefined }> {
+  let res: Response
+  try {
+    res = await fetch(path, { credentials: 'same-origin', headers: await apiAuthHeaders() })
+  } catch {
+    throw new ApiError(0, 'unreachable', UNREACHABLE)
+  }
+  if (!res.ok) throw failure(res.status, await res.json().catch(() => null))
+  const filename = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1]
+  return { blob: await res.blob(), filename }
 }

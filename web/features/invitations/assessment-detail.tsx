@@ -4,6 +4,7 @@ import { Download, Eye, Pencil } from 'lucide-react'
 import Link from 'next/link'
 import { useParams } from 'next/navigation'
 import { useState } from 'react'
+import { DownloadLink } from '../../components/download-link'
 import { Button } from '../../components/ui/button'
 import { Card, CardHeader, CardTitle } from '../../components/ui/card'
 import { LoadingRows } from '../../components/ui/skeleton'
@@ -26,10 +27,9 @@ function Invitations({ assessmentId, startUrls }: { assessmentId: string; startU
       <CardHeader>
         <CardTitle id="invitations-title">Invitations</CardTitle>
         <Button variant="secondary" size="sm" asChild>
-          {/* A plain link: the API streams the file as a download. */}
-          <a href={`/api/assessments/${assessmentId}/invitations.csv`} download>
+          <DownloadLink href={`/api/assessments/${assessmentId}/invitations.csv`}>
             <Download aria-hidden /> Export CSV
-          </a>
+          </DownloadLink>
         </Button>
       </CardHeader>
       {invitations.isPending ? (

@@ -1,6 +1,7 @@
 'use client'
 
 import type { ReactNode } from 'react'
+import { DownloadLink } from '../../components/download-link'
 import { Button } from '../../components/ui/button'
 import { CopyButton } from '../console/copy-button'
 import { formatSeconds, shortSha } from '../console/format'
@@ -64,9 +65,7 @@ export function ReviewHeader({ invitation, title, compareUrl }: { invitation: In
         {compareUrl && <a href={compareUrl}>Compare on GitHub</a>}
         {repo?.final_sha && (
           <Button asChild variant="secondary" size="sm">
-            <a href={`/api/invitations/${invitation.id}/archive.zip`} download>
-              Download ZIP
-            </a>
+            <DownloadLink href={`/api/invitations/${invitation.id}/archive.zip`}>Download ZIP</DownloadLink>
           </Button>
         )}
       </div>
