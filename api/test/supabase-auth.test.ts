@@ -241,6 +241,8 @@ t.test('local passwords, sign-up and resets answer 409 local_accounts_disabled; 
     t.match(err.message, /Supabase/, url)
   }
   expectError(t, await s.app.inject({ method: 'POST', url: '/api/auth/password', headers: ada.headers, payload: { current_password: 'x', new_password: PASSWORD } }), 409, 'local_accounts_disabled')
+  const everywhere = expectError(t, await s.app.inject({ method: 'POST', url: '/api/auth/logout-all', headers: ada.headers }), 409, 'local_accounts_disabled')
+  t.match(everywhere.message, /Supabase[^]*sign-out/, 'signing out everywhere is said to be Supabase’s')
 
   const created = await s.app.inject({ method: 'POST', url: '/api/api-keys', headers: ada.headers, payload: { name: 'ci' } })
   t.equal(created.statusCode, 201)

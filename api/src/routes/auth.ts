@@ -240,7 +240,7 @@ const routes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, 
       onRequest: app.authenticate,
       schema: {
         tags: ['auth'],
-        summary: 'End every session of your account, in every organisation (a session only: an API key gets 403)',
+        summary: 'End every session of your account, in every organisation (a session only: an API key gets 403; with Supabase Auth, 409: its sign-out does this)',
         security: admin,
         response: { 204: z.null(), ...errors },
       },

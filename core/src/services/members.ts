@@ -22,6 +22,9 @@ export const wrongEmail = () =>
   new AppError(403, 'invitation_for_another_email', 'this invitation was sent to another email address; log in as that address to accept it')
 
 export const requireSession = (actor: Actor, what: string) => {
+  if (actor.via === 'supabase') {
+    throw conflict('local_accounts_disabled', `this server signs people in with Supabase Auth: ${what} is done there (its sign-out, the console's Log out, ends every session)`)
+  }
   if (actor.via !== 'session') throw forbidden(`${what} needs a logged-in session, not an API key`)
 }
 
