@@ -46,6 +46,9 @@ BEGIN
   END LOOP;
 END $$;
 --> statement-breakpoint
+-- The audit log is append-only for tenant work: no admin request can change or remove an event.
+REVOKE UPDATE, DELETE ON audit_events FROM takehome_app;
+--> statement-breakpoint
 GRANT USAGE ON SEQUENCE audit_events_id_seq, push_ledger_id_seq TO takehome_app;
 --> statement-breakpoint
 ALTER TABLE orgs ENABLE ROW LEVEL SECURITY;

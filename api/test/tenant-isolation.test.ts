@@ -114,7 +114,7 @@ t.test('row-level security per org', async (t) => {
     })
   })
 
-  await t.test("in org A's scope, org B's rows cannot be written, moved or made", async (t) => {
+  await t.test("in org A's scope, org B's rows cannot be written, moved or made, nor any audit event changed", async (t) => {
     await withOrgScope(orgA, async () => {
       const updated = rowsOf(await built.db.execute(sql`update review_comments set body = 'changed' where org_id = ${orgB} returning id`))
       t.equal(updated.length, 0, "an update aimed at org B's comments changes none")
@@ -131,6 +131,8 @@ t.test('row-level security per org', async (t) => {
         'a row cannot be made in org B',
       )
       await t.rejects(built.db.execute(sql`select count(*) from webhook_deliveries`), { cause: { code: '42501' } }, 'tables of no org are out of reach')
+      await t.rejects(built.db.execute(sql`update audit_events set kind = 'changed' where org_id = ${orgA}`), { cause: { code: '42501' } }, "org A's own audit events cannot be changed")
+      await t.rejects(built.db.execute(sql`delete from audit_events where org_id = ${orgA}`), { cause: { code: '42501' } }, 'or removed')
     })
     const [comments] = rowsOf(await built.db.execute(sql`select count(*)::int as n from review_comments where org_id = ${orgB} and body = 'Nice.'`))
     t.equal(comments!.n, 1, "org B's comment is as it was")
