@@ -24,8 +24,8 @@ export function DownloadLink({ href, onClick, ...props }: ComponentProps<'a'> & 
       const { blob, filename } = await apiDownload(href)
       const url = URL.createObjectURL(blob)
       save(url, filename)
-      // The browser has taken the file by the next task; the object URL only holds memory.
-      setTimeout(() => URL.revokeObjectURL(url), 0)
+      // Browsers start saving asynchronously: the file's memory is let go once it surely has.
+      setTimeout(() => URL.revokeObjectURL(url), 60_000)
     } catch (err) {
       toast(`The download failed: ${(err as Error).message}`, 'danger')
     } finally {
