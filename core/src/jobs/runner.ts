@@ -57,29 +57,29 @@ export function createJobRunner({ outbox, handlers, clock, logger, ...options }:
   }
 
   async function execute(id: string): Promise<Outcome> {
-      const job = await outbox.get(id)
-      // Gone, or finished by another runner (a lapsed lease, a redelivery): nothing to do.
-      if (!job || job.status === 'done' || job.status === 'dead') return 'skipped'
-      const attempts = job.attempts + 1
-      const log = logger.child({ job_id: job.id, job_kind: job.kind, attempt: attempts })
-      const started = performance.now()
-      try {
-        if (!isKnownKind(job.kind)) throw new PermanentJobError(`no handler for jobs of kind ${job.kind}`)
-        await handlers[job.kind](job)
-        await outbox.succeeded(id, attempts)
-        log.info({ ms: Math.round(performance.now() - started) }, 'job done')
-        return 'done'
-      } catch (err) {
-        // A database error's own message holds the query and its parameters: keep only its code.
-        const message = databaseError(err)?.message ?? (err instanceof Error ? err.message : String(err))
-        const final = isPermanent(err) || attempts >= maxAttempts
-        const asked = err instanceof MailerError ? (err.retryAfterMs ?? 0) : 0
-        const retryAt = final ? undefined : new Date(clock.now().getTime() + Math.max(backoff(attempts), asked))
-        await outbox.failed(id, attempts, { message, retryAt })
-        if (final) log.error({ err }, 'job failed for the last time; dead-lettered')
-        else log.warn({ err, retry_at: retryAt }, 'job failed; will retry')
-        return final ? 'dead' : 'retry'
-      }
+    const job = await outbox.get(id)
+    // Gone, or finished by another runner (a lapsed lease, a redelivery): nothing to do.
+    if (!job || job.status === 'done' || job.status === 'dead') return 'skipped'
+    const attempts = job.attempts + 1
+    const log = logger.child({ job_id: job.id, job_kind: job.kind, attempt: attempts })
+    const started = performance.now()
+    try {
+      if (!isKnownKind(job.kind)) throw new PermanentJobError(`no handler for jobs of kind ${job.kind}`)
+      await handlers[job.kind](job)
+      await outbox.succeeded(id, attempts)
+      log.info({ ms: Math.round(performance.now() - started) }, 'job done')
+      return 'done'
+    } catch (err) {
+      // A database error's own message holds the query and its parameters: keep only its code.
+      const message = databaseError(err)?.message ?? (err instanceof Error ? err.message : String(err))
+      const final = isPermanent(err) || attempts >= maxAttempts
+      const asked = err instanceof MailerError ? (err.retryAfterMs ?? 0) : 0
+      const retryAt = final ? undefined : new Date(clock.now().getTime() + Math.max(backoff(attempts), asked))
+      await outbox.failed(id, attempts, { message, retryAt })
+      if (final) log.error({ err }, 'job failed for the last time; dead-lettered')
+      else log.warn({ err, retry_at: retryAt }, 'job failed; will retry')
+      return final ? 'dead' : 'retry'
+    }
   }
 }
 

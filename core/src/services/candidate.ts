@@ -3,6 +3,7 @@ import type { GitHost } from '../adapters/git-host.ts'
 import { recordAudit } from '../audit.ts'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/client.ts'
+import { withOrgScope } from '../db/org-scope.ts'
 import { accessTokens, assessments, candidateRepos, invitations, seeds } from '../db/schema/index.ts'
 import { AppError, conflict } from '../errors.ts'
 import { renderMarkdown } from '../markdown.ts'
@@ -19,12 +20,16 @@ export interface CandidateDeps {
   publicUrl: string
 }
 
-type Found = Awaited<ReturnType<ReturnType<typeof finder>>>
+type Found = Parameters<Parameters<ReturnType<typeof finder>>[1]>[0]
 
 const invitationNotFound = () => new AppError(404, 'invitation_not_found', 'this invitation link is not valid')
 
+/**
+ * Finds the invitation a start link names, across orgs (the link is the only key), then runs
+ * `then` with it in its org's scope: the rest of the candidate's request is tenant work.
+ */
 function finder(db: Db, tokens: TokenHasher) {
-  return async (token: string) => {
+  const find = async (token: string) => {
     if (!isWellFormedToken('invitation', token)) throw invitationNotFound()
     const [row] = await db
       .select({ invitation: invitations, assessment: assessments, seed: seeds, repo: candidateRepos })
@@ -35,6 +40,10 @@ function finder(db: Db, tokens: TokenHasher) {
       .where(eq(invitations.startLinkTokenHash, tokens.hash(token)))
     if (!row) throw invitationNotFound()
     return row
+  }
+  return async <T>(token: string, then: (found: Awaited<ReturnType<typeof find>>) => Promise<T>): Promise<T> => {
+    const found = await find(token)
+    return withOrgScope(found.invitation.orgId, () => then(found))
   }
 }
 
@@ -243,53 +252,56 @@ export function createCandidateService({ db, gitHost, tokens, clock, lifecycle, 
 
   return {
     /** The start page. The first view accepts the invitation; a passed deadline is recorded now. */
-    async view(token: string) {
-      let found = await settle(await find(token))
-      if (found.invitation.status === 'started') found = await refresh(found, token)
-      return present(found, token)
-    },
+    view: (token: string) =>
+      find(token, async (invited) => {
+        let found = await settle(invited)
+        if (found.invitation.status === 'started') found = await refresh(found, token)
+        return present(found, token)
+      }),
 
     /** Start: pins the seed's current commit and creates the repository, once, however often it is clicked. */
-    async start(token: string) {
-      let found = await settle(await find(token))
-      const { invitation, assessment } = found
-      if (invitation.status === 'accepted' || invitation.status === 'sent') {
-        const now = clock.now()
-        const { invitation: current } = await lifecycle.transition(
-          invitation.id,
-          ['sent', 'accepted'],
-          {
-            status: 'started',
-            startedAt: now,
-            completeDeadline: new Date(now.getTime() + assessment.timeToCompleteSeconds * 1000),
-            acceptedAt: invitation.acceptedAt ?? now,
-          },
-          { actor: `candidate:${invitation.id}`, guard: gt(invitations.startDeadline, now) },
-        )
-        found = { ...found, invitation: current }
-      }
-      if (found.invitation.status === 'started') return present(await refresh(found, token), token)
-      if (found.invitation.status === 'submitted') return present(found, token)
-      return refuse(found)
-    },
+    start: (token: string) =>
+      find(token, async (invited) => {
+        let found = await settle(invited)
+        const { invitation, assessment } = found
+        if (invitation.status === 'accepted' || invitation.status === 'sent') {
+          const now = clock.now()
+          const { invitation: current } = await lifecycle.transition(
+            invitation.id,
+            ['sent', 'accepted'],
+            {
+              status: 'started',
+              startedAt: now,
+              completeDeadline: new Date(now.getTime() + assessment.timeToCompleteSeconds * 1000),
+              acceptedAt: invitation.acceptedAt ?? now,
+            },
+            { actor: `candidate:${invitation.id}`, guard: gt(invitations.startDeadline, now) },
+          )
+          found = { ...found, invitation: current }
+        }
+        if (found.invitation.status === 'started') return present(await refresh(found, token), token)
+        if (found.invitation.status === 'submitted') return present(found, token)
+        return refuse(found)
+      }),
 
     /** Submit: records main as the final commit and closes the repository. Repeating it is harmless. */
-    async submit(token: string) {
-      const found = await settle(await find(token))
-      const { invitation } = found
-      if (invitation.status === 'started') {
-        const now = clock.now()
-        await lifecycle.end(invitation.id, 'submitted', {
-          from: ['started'],
-          actor: `candidate:${invitation.id}`,
-          guard: gt(invitations.completeDeadline, now),
-        })
-      }
-      const [current] = await db.select().from(invitations).where(eq(invitations.id, invitation.id))
-      if (current!.status !== 'submitted') return refuse({ ...found, invitation: current! })
-      const finalSha = await lifecycle.captureFinal(invitation.id)
-      return { status: current!.status, submittedAt: current!.submittedAt!, finalSha }
-    },
+    submit: (token: string) =>
+      find(token, async (invited) => {
+        const found = await settle(invited)
+        const { invitation } = found
+        if (invitation.status === 'started') {
+          const now = clock.now()
+          await lifecycle.end(invitation.id, 'submitted', {
+            from: ['started'],
+            actor: `candidate:${invitation.id}`,
+            guard: gt(invitations.completeDeadline, now),
+          })
+        }
+        const [current] = await db.select().from(invitations).where(eq(invitations.id, invitation.id))
+        if (current!.status !== 'submitted') return refuse({ ...found, invitation: current! })
+        const finalSha = await lifecycle.captureFinal(invitation.id)
+        return { status: current!.status, submittedAt: current!.submittedAt!, finalSha }
+      }),
   }
 }
 
