@@ -8,6 +8,7 @@ import postgres from 'postgres'
 import t from 'tap'
 import { openPostgres } from '../src/db/client.ts'
 import { withOrgScope } from '../src/db/org-scope.ts'
+import { underCI } from '../testing/ci.ts'
 
 const SERVER = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
 
@@ -27,11 +28,10 @@ async function unreachable(): Promise<string | undefined> {
 }
 
 const down = await unreachable()
-const underCI = /^(1|true)$/i.test(process.env.CI ?? '')
 
 t.test(
   'a login role that owns the tables and is no superuser: system work sees every org, org-scoped work its own',
-  { skip: down && !underCI ? `${down}; under CI this fails instead` : false },
+  { skip: down && !underCI() ? `${down}; under CI this fails instead` : false },
   async (t) => {
     if (down) throw new Error(down)
     const suffix = randomBytes(6).toString('hex')

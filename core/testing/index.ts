@@ -1,5 +1,6 @@
 // What tests outside core use: real parts on throwaway state, and doubles of the services
 // we cannot reach (Resend).
+export { underCI } from './ci.ts'
 export { createTestClock } from './clock.ts'
 export { createScratchPostgres } from './database.ts'
 export { candidateMachine, createSourceRepo, git } from './git.ts'

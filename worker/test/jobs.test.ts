@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createInProcessQueue, createResendMailer, enqueue, type JobRunner, MailerError, schema, type Outcome, type Services } from '@takehome/core'
-import { createTestClock, createTestServices, startResendDouble, type TestServices } from '@takehome/core/testing'
+import { createTestClock, createTestServices, startResendDouble, type TestServices, underCI } from '@takehome/core/testing'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import t from 'tap'
@@ -261,7 +261,7 @@ const redisDown = await redisUnreachable(REDIS_URL)
 
 t.test(
   'hosted mode: jobs through BullMQ',
-  { skip: redisDown && !/^(1|true)$/i.test(process.env.CI ?? '') ? `Redis is unreachable at ${REDIS_URL} (${redisDown}); under CI this fails instead` : false },
+  { skip: redisDown && !underCI() ? `Redis is unreachable at ${REDIS_URL} (${redisDown}); under CI this fails instead` : false },
   async (t) => {
     if (redisDown) {
       t.fail(`Redis is unreachable at ${REDIS_URL}: ${redisDown} (CI is set, so the BullMQ tests cannot be skipped)`)
