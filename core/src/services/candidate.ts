@@ -20,29 +20,28 @@ export interface CandidateDeps {
   publicUrl: string
 }
 
-type Found = Parameters<Parameters<ReturnType<typeof finder>>[1]>[0]
+type Found = Awaited<ReturnType<typeof findInvitation>>
 
 const invitationNotFound = () => new AppError(404, 'invitation_not_found', 'this invitation link is not valid')
 
-/**
- * Finds the invitation a start link names, across orgs (the link is the only key), then runs
- * `then` with it in its org's scope: the rest of the candidate's request is tenant work.
- */
+/** The invitation a start link names, found across orgs: the link is the only key. */
+async function findInvitation(db: Db, tokens: TokenHasher, token: string) {
+  if (!isWellFormedToken('invitation', token)) throw invitationNotFound()
+  const [row] = await db
+    .select({ invitation: invitations, assessment: assessments, seed: seeds, repo: candidateRepos })
+    .from(invitations)
+    .innerJoin(assessments, eq(assessments.id, invitations.assessmentId))
+    .innerJoin(seeds, eq(seeds.id, assessments.seedId))
+    .leftJoin(candidateRepos, eq(candidateRepos.invitationId, invitations.id))
+    .where(eq(invitations.startLinkTokenHash, tokens.hash(token)))
+  if (!row) throw invitationNotFound()
+  return row
+}
+
+/** Finds a start link's invitation, then runs `then` in its org's scope: the rest of the candidate's request is tenant work. */
 function finder(db: Db, tokens: TokenHasher) {
-  const find = async (token: string) => {
-    if (!isWellFormedToken('invitation', token)) throw invitationNotFound()
-    const [row] = await db
-      .select({ invitation: invitations, assessment: assessments, seed: seeds, repo: candidateRepos })
-      .from(invitations)
-      .innerJoin(assessments, eq(assessments.id, invitations.assessmentId))
-      .innerJoin(seeds, eq(seeds.id, assessments.seedId))
-      .leftJoin(candidateRepos, eq(candidateRepos.invitationId, invitations.id))
-      .where(eq(invitations.startLinkTokenHash, tokens.hash(token)))
-    if (!row) throw invitationNotFound()
-    return row
-  }
-  return async <T>(token: string, then: (found: Awaited<ReturnType<typeof find>>) => Promise<T>): Promise<T> => {
-    const found = await find(token)
+  return async <T>(token: string, then: (found: Found) => Promise<T>): Promise<T> => {
+    const found = await findInvitation(db, tokens, token)
     return withOrgScope(found.invitation.orgId, () => then(found))
   }
 }
