@@ -3,7 +3,7 @@
 import type { ComponentProps, MouseEvent } from 'react'
 import { useState } from 'react'
 import { apiDownload } from '../lib/console-api'
-import { apiAuthHeaders } from '../lib/supabase-browser'
+import { authConfig } from '../lib/supabase-browser'
 import { useToast } from './ui/toast'
 
 /**
@@ -17,8 +17,8 @@ export function DownloadLink({ href, onClick, ...props }: ComponentProps<'a'> & 
   const [busy, setBusy] = useState(false)
 
   async function download() {
-    const headers = await apiAuthHeaders()
-    if (!headers.authorization) return save(href)
+    const { mode } = await authConfig().catch(() => ({ mode: 'local' }))
+    if (mode !== 'supabase') return save(href)
     setBusy(true)
     try {
       const { blob, filename } = await apiDownload(href)

@@ -31,27 +31,26 @@ const UNREACHABLE = 'The server could not be reached. Check your connection and 
  * failure throws one with status 0, so every caller shows one kind of error.
  */
 export async function apiFetch<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
-  let res: Response
-  try {
-    res = await fetch(path, {
-      method: init.method ?? 'GET',
-      credentials: 'same-origin',
-      headers: {
-        accept: 'application/json',
-        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(await apiAuthHeaders()),
-      },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      signal: init.signal,
-    })
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') throw err
-    throw new ApiError(0, 'unreachable', UNREACHABLE)
-  }
+  const res = await send(path, {
+    method: init.method ?? 'GET',
+    headers: { accept: 'application/json', ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    signal: init.signal,
+  })
   if (res.status === 204) return undefined as T
   const body: unknown = await res.json().catch(() => null)
   if (res.ok) return body as T
   throw failure(res.status, body)
+}
+
+/** A request to our API with the console's credentials; a network failure becomes an ApiError of status 0 (an abort stays an abort). */
+async function send(path: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response> {
+  try {
+    return await fetch(path, { ...init, credentials: 'same-origin', headers: { ...init.headers, ...(await apiAuthHeaders()) } })
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err
+    throw new ApiError(0, 'unreachable', UNREACHABLE)
+  }
 }
 
 /** The ApiError of a refusal's status and JSON body. */
@@ -67,12 +66,7 @@ function failure(status: number, body: unknown): ApiError {
  * from Content-Disposition. Refusals throw an ApiError as apiFetch's do.
  */
 export async function apiDownload(path: string): Promise<{ blob: Blob; filename: string | undefined }> {
-  let res: Response
-  try {
-    res = await fetch(path, { credentials: 'same-origin', headers: await apiAuthHeaders() })
-  } catch {
-    throw new ApiError(0, 'unreachable', UNREACHABLE)
-  }
+  const res = await send(path, {})
   if (!res.ok) throw failure(res.status, await res.json().catch(() => null))
   const filename = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1]
   return { blob: await res.blob(), filename }
